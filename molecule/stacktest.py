@@ -1,0 +1,103 @@
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0
+"""Helpers for the Molecule verify steps (pytest-testinfra over Podman).
+
+The tests talk to the containers directly (`podman://NAME`), and run extra
+playbooks against them with their own small inventory, so that a test can
+converge with other variables (a bad config, a corrupt archive, a new
+version) exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import testinfra
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class PlaybookRun:
+    returncode: int
+    output: str
+
+    @property
+    def recap(self) -> dict[str, dict[str, int]]:
+        """Parse the PLAY RECAP lines into {host: {ok, changed, failed, ...}}."""
+        recap: dict[str, dict[str, int]] = {}
+        in_recap = False
+        for line in self.output.splitlines():
+            if line.startswith("PLAY RECAP"):
+                in_recap = True
+                continue
+            if in_recap and ":" in line:
+                host, _, counters = line.partition(":")
+                recap[host.strip()] = {
+                    key: int(value)
+                    for key, value in (pair.split("=") for pair in counters.split())
+                }
+        return recap
+
+    def changed(self, host: str) -> int:
+        return self.recap[host]["changed"]
+
+
+def run_playbook(
+    playbook: Path,
+    hosts: list[str],
+    extra_vars: dict[str, Any] | None = None,
+    options: list[str] | None = None,
+) -> PlaybookRun:
+    """Run a playbook against Podman containers, the way a user runs it."""
+    with tempfile.TemporaryDirectory() as workdir:
+        inventory = Path(workdir) / "inventory.yml"
+        groups = {"converged": {"hosts": {name: {} for name in hosts}}}
+        inventory.write_text(json.dumps({"all": {
+            "vars": {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"},
+            "children": groups,
+        }}))
+        command = ["ansible-playbook", "-i", str(inventory), str(playbook)] + (options or [])
+        if extra_vars:
+            command += ["-e", json.dumps(extra_vars)]
+        env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_CALLBACK_RESULT_FORMAT="yaml", ANSIBLE_HOST_KEY_CHECKING="0")
+        completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    output = completed.stdout + completed.stderr
+    print(f"$ {shlex.join(command)}\n{output}")
+    return PlaybookRun(completed.returncode, output)
+
+
+def container(name: str) -> Any:
+    return testinfra.get_host(f"podman://{name}")
+
+
+def http_get(host: Any, url: str) -> str:
+    """Fetch a URL from inside a container and return the body."""
+    return host.check_output(f"curl -fsS --max-time 10 {shlex.quote(url)}")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60, interval: float = 1) -> bool:
+    """Poll until condition() is true or the timeout passes; return the last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if condition():
+                return True
+        except AssertionError:
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+
+
+def artifacts_dir() -> Path:
+    return Path(os.environ["VMSTACK_ARTIFACTS"])

@@ -1,0 +1,175 @@
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0
+"""The victoria_metrics role on a real systemd host, with Debian's real binaries.
+
+Tests run in file order: the last ones change the host (bad config, upgrade).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from stacktest import artifacts_dir, container, http_get, run_playbook, wait_for
+
+SCENARIO = Path(__file__).resolve().parent.parent
+CONVERGE = SCENARIO / "converge.yml"
+HOST = "vmstack-vm"
+FRESH = "vmstack-vm-fresh"
+BINARY = "/usr/local/bin/victoria-metrics-prod"
+BASE = "http://127.0.0.1:8428"
+OLD_VERSION = "1.79.5"
+NEW_VERSION = "1.112.0"
+
+
+def binary_sha256(version: str) -> str:
+    """The sha256 of victoria-metrics-prod inside the release archive of a version."""
+    import tarfile
+
+    archive = artifacts_dir() / f"VictoriaMetrics/v{version}/victoria-metrics-linux-amd64-v{version}.tar.gz"
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile("victoria-metrics-prod")
+        assert member is not None
+        return hashlib.sha256(member.read()).hexdigest()
+
+
+def main_pid(host) -> str:
+    return host.check_output("systemctl show --property MainPID --value victoria-metrics")
+
+
+def start_count(host) -> int:
+    """How many times systemd has started the service since the host booted."""
+    journal = host.check_output("journalctl --unit victoria-metrics --no-pager --output cat")
+    return len(re.findall(r"^Started victoria-metrics\.service", journal, flags=re.MULTILINE))
+
+
+def query(host, expr: str) -> list:
+    body = http_get(host, f"{BASE}/api/v1/query?query={expr}")
+    return json.loads(body)["data"]["result"]
+
+
+def test_service_active_and_enabled(host):
+    service = host.service("victoria-metrics")
+    assert service.is_running
+    assert service.is_enabled
+
+
+def test_health_endpoint_answers(host):
+    assert http_get(host, f"{BASE}/health").strip() == "OK"
+
+
+def test_sample_round_trips(host):
+    host.check_output(
+        "curl -fsS --data-binary 'vmstack_roundtrip{probe=\"verify\"} 42' "
+        f"{BASE}/api/v1/import/prometheus"
+    )
+    assert wait_for(lambda: query(host, "vmstack_roundtrip")[0]["value"][1] == "42", timeout=30)
+
+
+def test_scrape_config_is_live(host):
+    assert wait_for(lambda: query(host, 'up{job="victoria-metrics"}')[0]["value"][1] == "1", timeout=60)
+
+
+def test_binary_is_root_owned_and_0755(host):
+    binary = host.file(BINARY)
+    assert binary.user == "root" and binary.group == "root"
+    assert binary.mode == 0o755
+    assert binary.sha256sum == binary_sha256(OLD_VERSION)
+
+
+def test_service_user_has_no_login_shell(host):
+    user = host.user("victoria-metrics")
+    assert user.shell == "/usr/sbin/nologin"
+    data = host.file("/var/lib/victoria-metrics")
+    assert data.user == "victoria-metrics" and data.mode == 0o700
+
+
+def test_flags_are_quoted_and_carry_no_secret(host):
+    unit = host.file("/etc/systemd/system/victoria-metrics.service").content_string
+    assert '"-retentionPeriod=2y"' in unit
+    assert "-promscrape.config=/etc/victoria-metrics/scrape.yml" in unit
+
+
+def test_systemd_analyze_verify_accepts_the_unit(host):
+    result = host.run("systemd-analyze verify /etc/systemd/system/victoria-metrics.service")
+    assert result.rc == 0, result.stderr
+    assert "victoria-metrics.service" not in result.stderr, result.stderr
+
+
+def test_systemd_security_exposure_is_low(host):
+    output = host.check_output("systemd-analyze security --no-pager victoria-metrics.service")
+    match = re.search(r"Overall exposure level for victoria-metrics\.service: ([0-9.]+)", output)
+    assert match, output
+    exposure = float(match.group(1))
+    print(f"systemd-analyze security exposure: {exposure}")
+    assert exposure < 4.0, output
+
+
+def test_check_mode_on_a_fresh_host_changes_nothing_there():
+    fresh = container(FRESH)
+    run = run_playbook(CONVERGE, [FRESH], options=["--check", "--diff"])
+    assert run.returncode == 0, run.output
+    assert run.changed(FRESH) > 0
+    assert not fresh.file(BINARY).exists
+    assert not fresh.file("/etc/systemd/system/victoria-metrics.service").exists
+
+
+def test_check_mode_on_a_converged_host_reports_nothing(host):
+    run = run_playbook(CONVERGE, [HOST], options=["--check", "--diff"])
+    assert run.returncode == 0, run.output
+    assert run.changed(HOST) == 0, run.output
+
+
+def test_unknown_scrape_field_fails_and_old_config_keeps_serving(host):
+    pid_before = main_pid(host)
+    config_before = host.file("/etc/victoria-metrics/scrape.yml").content_string
+    bad_config = {
+        "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
+        "scrape_configs": [{"job_name": "victoria-metrics", "static_configs": [{"targets": ["127.0.0.1:8428"]}]}],
+    }
+    run = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_scrape_config": bad_config})
+    assert run.returncode != 0
+    assert "evaluation_interval" in run.output, run.output
+    assert host.file("/etc/victoria-metrics/scrape.yml").content_string == config_before
+    assert main_pid(host) == pid_before
+    assert http_get(host, f"{BASE}/health").strip() == "OK"
+
+
+def test_checksum_mismatch_fails_before_the_host_changes(host):
+    corrupt = artifacts_dir() / "corrupt"
+    pid_before = main_pid(host)
+    run = run_playbook(CONVERGE, [HOST], extra_vars={
+        "vmstack_archive_source": "local",
+        "vmstack_archive_dir": str(corrupt),
+        "vmstack_archive_cache_dir": "/tmp/vmstack-corrupt-cache",
+    })
+    assert run.returncode != 0
+    assert "checksum mismatch" in run.output, run.output
+    assert re.search(r"expects sha256 [0-9a-f]{64}", run.output)
+    assert host.file(BINARY).sha256sum == binary_sha256(OLD_VERSION)
+    assert main_pid(host) == pid_before
+
+
+def test_upgrade_replaces_binary_restarts_once_and_keeps_data(host):
+    host.check_output(
+        "curl -fsS --data-binary 'vmstack_upgrade_probe 7' "
+        f"{BASE}/api/v1/import/prometheus"
+    )
+    # Samples are searchable only after VictoriaMetrics flushes them (about 1 s).
+    assert wait_for(lambda: len(query(host, "vmstack_upgrade_probe")) == 1, timeout=30)
+    starts_before = start_count(host)
+
+    run = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_version": NEW_VERSION})
+    assert run.returncode == 0, run.output
+
+    assert host.file(BINARY).sha256sum == binary_sha256(NEW_VERSION)
+    assert start_count(host) == starts_before + 1
+    assert wait_for(lambda: query(host, "vmstack_upgrade_probe")[0]["value"][1] == "7", timeout=30)
+
+    again = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_version": NEW_VERSION})
+    assert again.returncode == 0 and again.changed(HOST) == 0, again.output

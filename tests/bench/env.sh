@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# Test-bench environment: source this file (bash) before running Molecule or
+# the bench scripts by hand:
+#
+#     source tests/bench/env.sh
+#
+# It only sets variables (no output, no side effects), and every value can be
+# overridden by exporting it before sourcing.
+
+VMSTACK_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export VMSTACK_REPO
+
+# Podman settings the test VMs need (ulimits, runc, netavark).
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$VMSTACK_REPO/tests/bench/containers.conf}"
+
+# Caches that survive between runs (rootfs tarball, .debs, artifacts, server state).
+export VMSTACK_CACHE="${VMSTACK_CACHE:-$HOME/.cache/vmstack-test}"
+# Local release artifacts in the upstream layout (see build-artifacts.sh).
+export VMSTACK_ARTIFACTS="${VMSTACK_ARTIFACTS:-$VMSTACK_CACHE/artifacts}"
+# Python virtualenv with Molecule, ansible-core, testinfra, linters.
+export VMSTACK_VENV="${VMSTACK_VENV:-$VMSTACK_REPO/.venv}"
+# The systemd test-host image (see build-image.sh).
+export VMSTACK_IMAGE="${VMSTACK_IMAGE:-localhost/vmstack-test:bookworm}"
+
+# Versions of the artifacts build-artifacts.sh makes: "OLD" from Debian 12
+# (bookworm), "NEW" from Debian 13 (trixie).  Upstream version numbers.
+export VMSTACK_VM_VERSION_OLD=1.79.5
+export VMSTACK_VM_VERSION_NEW=1.112.0
+export VMSTACK_ALERTMANAGER_VERSION_OLD=0.25.0
+export VMSTACK_ALERTMANAGER_VERSION_NEW=0.28.1
+export VMSTACK_NODE_EXPORTER_VERSION_OLD=1.5.0
+export VMSTACK_NODE_EXPORTER_VERSION_NEW=1.9.0

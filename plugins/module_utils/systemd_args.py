@@ -23,6 +23,15 @@ class FlagError(ValueError):
     """A flag name or value that cannot be rendered safely."""
 
 
+def _switch_argument(prefix: str, name: str, value: Any) -> str | None:
+    """Kingpin-style booleans (Prometheus projects): ``--name`` or ``--no-name``."""
+    if value is True:
+        return f"{prefix}{name}"
+    if value is False:
+        return f"{prefix}no-{name}"
+    return None
+
+
 def _flag_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -47,7 +56,10 @@ def flag_arguments(flags: dict[str, Any], prefix: str = "-") -> list[str]:
     """Turn a flag dictionary into arguments, sorted by name so the unit is stable.
 
     ``None`` or an empty string leaves a flag out (so roles can switch a flag
-    off from a template), a list repeats it, a boolean renders as ``true``/``false``.
+    off from a template), a list repeats it. A boolean renders as
+    ``-name=true``/``-name=false`` for the single-dash style of VictoriaMetrics,
+    and as ``--name``/``--no-name`` for the double-dash style of Prometheus
+    projects, whose flag parser takes no value after a boolean.
     """
     arguments: list[str] = []
     for name in sorted(flags):
@@ -58,7 +70,8 @@ def flag_arguments(flags: dict[str, Any], prefix: str = "-") -> list[str]:
             continue
         values: Iterable[Any] = value if isinstance(value, (list, tuple)) else [value]
         for item in values:
-            arguments.append(f"{prefix}{name}={_flag_value(item)}")
+            switch = _switch_argument(prefix, name, item) if prefix == "--" else None
+            arguments.append(switch or f"{prefix}{name}={_flag_value(item)}")
     return arguments
 
 

@@ -86,7 +86,7 @@ check_version() {
 repro_tar_gz() {
     local out=$1 dir=$2; shift 2
     (cd "$dir" && tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner \
-        --format=gnu -cf - "$@") | gzip -9 -n >"$out.tmp"
+        --format=gnu -cf - "$@") | gzip -n >"$out.tmp"
     mv "$out.tmp" "$out"
 }
 
@@ -271,4 +271,4 @@ while IFS= read -r sums; do
 done < <(find "$ART" -path "$ART/corrupt" -prune -o -type f \( -name '*_checksums.txt' -o -name sha256sums.txt \) -print | sort)
 
 step "artifacts in $ART ($(elapsed)):"
-(cd "$ART" && find . -type f -printf '%P\t%s\n' | sort | awk -F'\t' '{ printf "    %-72s %10d\n", $1, $2 }')
+(cd "$ART" && find . -type f -printf '%P\t%s\n' | sort | awk -F'\t' '{ printf "    %-80s %10d\n", $1, $2 }')

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import archives, ports, systemd_args
+from ansible_collections.vmstack.monitoring.plugins.module_utils import archives, ports, systemd_args, topology
 
 
 def _failing_as_filter_error(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -28,9 +28,9 @@ def _failing_as_filter_error(function: Callable[..., Any]) -> Callable[..., Any]
     return wrapper
 
 
-def port_conflicts(claims: list[dict[str, Any]]) -> list[str]:
-    """Turn a list of {host, component, name, port} dicts into conflict messages."""
-    return ports.find_port_conflicts([ports.PortClaim(**claim) for claim in claims])
+def port_conflicts(host: str, host_vars: dict[str, Any], group_names: list[str]) -> list[str]:
+    """Messages for each port two components want on this host (empty when none)."""
+    return ports.find_port_conflicts(topology.port_claims(host, host_vars, group_names))
 
 
 class FilterModule:
@@ -41,6 +41,8 @@ class FilterModule:
             "join_host_port": _failing_as_filter_error(ports.join_host_port),
             "default_port": _failing_as_filter_error(ports.default_port),
             "port_conflicts": _failing_as_filter_error(port_conflicts),
+            "component_endpoints": _failing_as_filter_error(topology.component_endpoints),
+            "component_urls": _failing_as_filter_error(topology.component_urls),
             "systemd_exec_lines": _failing_as_filter_error(systemd_args.exec_start_lines),
             "systemd_environment_file": _failing_as_filter_error(systemd_args.environment_file),
             "envflag_variables": _failing_as_filter_error(systemd_args.envflag_variables),

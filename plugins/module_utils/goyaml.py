@@ -109,7 +109,7 @@ def _go_parse_int(text: str) -> int | None:
     """strconv.ParseInt(text, 0, 64) plus the uint64 fallback yaml.v2 uses."""
     sign = 1
     body = text
-    if body[:1] in "+-" and body:
+    if body and body[0] in "+-":
         sign = -1 if body[0] == "-" else 1
         body = body[1:]
     if not body:
@@ -164,6 +164,8 @@ def resolve_plain(text: str) -> tuple[str, Any]:
     if text == MERGE_KEY:
         return "merge", None
     first = text[0]
+    if not text.isascii():
+        return "str", text
     if first == ".":
         value = _go_parse_float(text)
         return ("float", value) if value is not None else ("str", text)
@@ -230,10 +232,25 @@ def _read_explicitly_tagged(node: yaml.ScalarNode) -> Scalar:
 
 
 def is_null(node: yaml.Node) -> bool:
+    """Whether the node resolves to null (a plain field then keeps its zero value)."""
     if not isinstance(node, yaml.ScalarNode):
         return False
     if node.tag == PLAIN_TAG:
         return node.value in _NULLS
+    return node.tag == YAML_PREFIX + "null"
+
+
+def skips_unmarshaler(node: yaml.Node) -> bool:
+    """Whether yaml.v2 leaves a field with its own UnmarshalYAML unset.
+
+    yaml.v2 short-cuts only ``null``, ``~`` and an empty plain value; a plain
+    ``Null`` or ``NULL`` still reaches the field's UnmarshalYAML (which then
+    sees an empty string).
+    """
+    if not isinstance(node, yaml.ScalarNode):
+        return False
+    if node.tag == PLAIN_TAG:
+        return node.value in ("", "~", "null")
     return node.tag == YAML_PREFIX + "null"
 
 

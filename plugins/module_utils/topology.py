@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0 (see LICENSE)
+"""Addresses of the components in an inventory, derived from the port registry.
+
+A component's hosts are the members of the inventory group named after its
+role (``victoria_metrics``, ``alertmanager``, ...). Each host's address is
+``vmstack_address`` if set, else ``ansible_host``, else the inventory name; its
+port is the role's own port variable (``alertmanager_port``,
+``alertmanager_cluster_port``, ...) if the host sets it, else the registry's default.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS, PortClaim, join_host_port
+
+
+def port_variable(component: str, name: str = "http") -> str:
+    """The role variable that overrides one port: ``<role>_port`` or ``<role>_<name>_port``."""
+    return f"{component}_port" if name == "http" else f"{component}_{name}_port"
+
+
+def host_address(host_vars: Mapping[str, Any], host: str) -> str:
+    return str(host_vars.get("vmstack_address") or host_vars.get("ansible_host") or host)
+
+
+def host_port(host_vars: Mapping[str, Any], component: str, name: str = "http") -> int:
+    return int(host_vars.get(port_variable(component, name), COMPONENT_PORTS[component][name].default))
+
+
+def component_endpoints(
+    groups: Mapping[str, list[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    component: str,
+    name: str = "http",
+) -> list[str]:
+    """``host:port`` of one port of a component on each host of its group, in inventory order."""
+    if component not in COMPONENT_PORTS or name not in COMPONENT_PORTS[component]:
+        raise KeyError(f"the port registry has no port {name!r} for component {component!r}")
+    endpoints = []
+    for host in groups.get(component, []):
+        host_vars = hostvars.get(host, {})
+        endpoints.append(join_host_port(host_address(host_vars, host), host_port(host_vars, component, name)))
+    return endpoints
+
+
+def component_urls(
+    groups: Mapping[str, list[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    component: str,
+    path: str = "",
+    scheme: str = "http",
+) -> list[str]:
+    """``scheme://host:port/path`` of a component's HTTP port on each host of its group."""
+    return [f"{scheme}://{endpoint}{path}" for endpoint in component_endpoints(groups, hostvars, component)]
+
+
+def port_claims(
+    host: str,
+    host_vars: Mapping[str, Any],
+    group_names: list[str],
+) -> list[PortClaim]:
+    """Every port the components deployed on one host will listen on."""
+    claims = []
+    for component, port_specs in COMPONENT_PORTS.items():
+        if component not in group_names:
+            continue
+        for name in port_specs:
+            claims.append(PortClaim(host, component, name, host_port(host_vars, component, name)))
+    return claims

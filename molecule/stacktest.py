@@ -92,8 +92,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60, interval: float
         try:
             if condition():
                 return True
-        except AssertionError:
-            pass
+        except (AssertionError, LookupError, ValueError):
+            pass  # not there yet: an empty result, a half-started service
         if time.monotonic() > deadline:
             return False
         time.sleep(interval)

@@ -43,6 +43,8 @@ class FilterModule:
             "port_conflicts": _failing_as_filter_error(port_conflicts),
             "component_endpoints": _failing_as_filter_error(topology.component_endpoints),
             "component_urls": _failing_as_filter_error(topology.component_urls),
+            "stack_scrape_config": _failing_as_filter_error(topology.stack_scrape_config),
+            "host_component_urls": _failing_as_filter_error(topology.host_component_urls),
             "systemd_exec_lines": _failing_as_filter_error(systemd_args.exec_start_lines),
             "systemd_environment_file": _failing_as_filter_error(systemd_args.environment_file),
             "envflag_variables": _failing_as_filter_error(systemd_args.envflag_variables),

@@ -43,6 +43,7 @@ class Finding:
     file: str | None = None
 
     def as_dict(self) -> dict:
+        """The five public fields, plus ``file`` for a finding in another file."""
         data = {
             "severity": self.severity,
             "job": self.job,
@@ -50,8 +51,6 @@ class Finding:
             "line": self.line,
             "message": self.message,
         }
-        if self.warning_id is not None:
-            data["warning_id"] = self.warning_id
         if self.file is not None:
             data["file"] = self.file
         return data

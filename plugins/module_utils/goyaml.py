@@ -17,7 +17,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+try:
+    import yaml
+except ImportError:  # PyYAML is missing on this host; validate_scrape_config then says so.
+    yaml = None
+
+HAS_YAML = yaml is not None
 
 # Plain (unquoted, untagged) scalars get this tag so that resolve_scalar can
 # apply yaml.v2's rules instead of PyYAML's.
@@ -28,7 +33,6 @@ STR_TAG = YAML_PREFIX + "str"
 BINARY_TAG = YAML_PREFIX + "binary"
 MERGE_KEY = "<<"
 
-_LoaderBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _BOOLEANS = {
     **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
@@ -41,18 +45,38 @@ _SPECIAL_FLOATS = {
     **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), float("-inf")),
 }
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_GO_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+# Go's strconv.ParseFloat: decimal (underscores allowed between digits),
+# hexadecimal with a p exponent, inf/infinity and nan.
+_GO_DIGITS = r"[0-9]+(?:_[0-9]+)*"
+_GO_DECIMAL_FLOAT = re.compile(
+    rf"[+-]?(?:{_GO_DIGITS}(?:\.(?:{_GO_DIGITS})?)?|\.{_GO_DIGITS})(?:[eE][+-]?{_GO_DIGITS})?"
+)
+_GO_HEX_FLOAT = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+")
+_GO_SPECIAL_FLOAT = re.compile(r"[+-]?(?:inf|infinity)|nan", re.IGNORECASE)
 _INT64_MAX = 2 ** 63 - 1
 _UINT64_MAX = 2 ** 64 - 1
 
 
-class _PlainTaggingLoader(_LoaderBase):  # type: ignore[misc,valid-type]
-    """A loader that leaves plain scalars unresolved (see PLAIN_TAG)."""
+_loader_class: Any = None
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode and implicit[0]:
-            return PLAIN_TAG
-        return super().resolve(kind, value, implicit)
+
+def _plain_tagging_loader() -> Any:
+    """A PyYAML loader class that leaves plain scalars unresolved (see PLAIN_TAG).
+
+    Built on first use so that this module imports without PyYAML.
+    """
+    global _loader_class
+    if _loader_class is None:
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class PlainTaggingLoader(base):  # type: ignore[misc,valid-type]
+            def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+                if kind is yaml.ScalarNode and implicit[0]:
+                    return PLAIN_TAG
+                return super().resolve(kind, value, implicit)
+
+        _loader_class = PlainTaggingLoader
+    return _loader_class
 
 
 class YAMLSyntaxError(ValueError):
@@ -63,7 +87,7 @@ class YAMLSyntaxError(ValueError):
 
 @dataclass
 class Document:
-    root: yaml.Node | None
+    root: Any  # a yaml.Node, or None for an empty document
     has_more_documents: bool
     extra_document_line: int | None
 
@@ -79,7 +103,9 @@ def load_first_document(text: str) -> Document:
     Later documents are not even parsed (the binary never looks at them);
     whether one exists is reported so that the caller can warn.
     """
-    loader = _PlainTaggingLoader(text)
+    if not HAS_YAML:
+        raise YAMLSyntaxError("PyYAML is not installed on this host (install python3-yaml)", None)
+    loader = _plain_tagging_loader()(text)
     try:
         root = loader.get_node() if loader.check_node() else None
         more, extra_line = _peek_next_document(loader)
@@ -139,11 +165,18 @@ def _go_parse_int(text: str) -> int | None:
     return None
 
 
-def _go_parse_float(text: str) -> float | None:
-    if not _GO_FLOAT.fullmatch(text):
+def parse_go_float(text: str) -> float | None:
+    """The value Go's strconv.ParseFloat gives, or None where Go reports an error."""
+    if _GO_SPECIAL_FLOAT.fullmatch(text):
+        return float(text.lower().replace("infinity", "inf"))
+    if _GO_DECIMAL_FLOAT.fullmatch(text):
+        value = float(text.replace("_", ""))
+    elif _GO_HEX_FLOAT.fullmatch(text):
+        value = float.fromhex(text)
+    else:
         return None
-    value = float(text)
     if value in (float("inf"), float("-inf")):
+        # Go reports a range error for overflow instead of returning inf.
         return None
     return value
 
@@ -167,7 +200,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
     if not text.isascii():
         return "str", text
     if first == ".":
-        value = _go_parse_float(text)
+        value = parse_go_float(text)
         return ("float", value) if value is not None else ("str", text)
     if first.isdigit() or first in "+-":
         plain = text.replace("_", "")
@@ -175,7 +208,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
         if integer is not None:
             return "int", integer
         if _YAML_STYLE_FLOAT.fullmatch(plain):
-            value = _go_parse_float(plain)
+            value = parse_go_float(plain)
             if value is not None:
                 return "float", value
     return "str", text

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
 
-import yaml
+try:
+    import yaml
+except ImportError:  # goyaml.HAS_YAML reports it; nothing here runs without it.
+    yaml = None
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.findings import ERROR, WARNING, Finding
 from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import (
@@ -47,6 +50,8 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion impor
 )
 
 _INT64_MAX = 2 ** 63 - 1
+# Characters Go's url.Parse refuses in a host name.
+_BAD_HOST_CHARS = frozenset(" \\^`{|}\"<>")
 _UINT64_MAX = 2 ** 64 - 1
 
 _GO_TYPE_OF_KIND = {
@@ -92,6 +97,9 @@ class Obj:
     values: dict[str, Any] = field(default_factory=dict)
     key_lines: dict[str, int] = field(default_factory=dict)
     item_lines: dict[str, list[int]] = field(default_factory=dict)
+    # Keys whose value was refused while decoding; later checks skip what
+    # depends on them rather than report a follow-on error.
+    broken: set[str] = field(default_factory=set)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -163,9 +171,12 @@ def _host_problem(host: str) -> str | None:
             return f"invalid port {port_part!r} after host"
         return None
     if ":" in host:
-        port = host.rsplit(":", 1)[1]
+        host, port = host.rsplit(":", 1)
         if port and not (port.isascii() and port.isdigit()):
             return f"invalid port {':' + port!r} after host"
+    bad = next((char for char in host if char in _BAD_HOST_CHARS), None)
+    if bad is not None:
+        return f"invalid character {bad!r} in host name"
     return _escape_problem(host)
 
 
@@ -313,7 +324,10 @@ class Decoder:
         obj.key_lines[name] = line_of(key_node)
         if isinstance(value_node, yaml.SequenceNode):
             obj.item_lines[name] = [line_of(item) for item in value_node.value]
+        errors_before = len(self.sink)
         value = self.decode_key(value_node, spec.kind, key_path)
+        if any(finding.is_error for finding in self.sink[errors_before:]):
+            obj.broken.add(name)
         if value is None:
             obj.values.pop(name, None)
         else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_decode import Obj, go_url_problem
 from ansible_collections.vmstack.monitoring.plugins.module_utils.re2syntax import RegexSyntaxError, check_re2
@@ -59,8 +60,9 @@ def _found_at(obj: Obj, path: str, key: str, message: str) -> Problem:
 # -- relabel rules ----------------------------------------------------------
 
 
-def _available_actions(version: Version) -> set[str]:
-    return {name for name, since in _ACTION_SINCE.items() if since is None or version >= parse_version(since)}
+@lru_cache(maxsize=64)
+def _available_actions(version: Version) -> frozenset[str]:
+    return frozenset(name for name, since in _ACTION_SINCE.items() if since is None or version >= parse_version(since))
 
 
 def _effective_action(rule: Obj, version: Version) -> str:
@@ -181,6 +183,8 @@ def _if_equal_problem(rule: Obj, action: str, version: Version) -> tuple[str, st
 
 def relabel_problem(rule: Obj, path: str, version: Version) -> Problem | None:
     """The first error the binary reports for one relabel rule, or None."""
+    if rule.broken:
+        return None  # already reported while decoding
     regex_message = _regex_problem(rule, version)
     if regex_message:
         return _found_at(rule, path, "regex", regex_message)

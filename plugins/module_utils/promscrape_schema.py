@@ -242,8 +242,9 @@ STRUCTS: dict[str, Struct] = {
         server="str", token="secret", datacenter="str", namespace="str", scheme="str",
         username="str", password="secret", services="strlist", tag_separator="secret", filter="str",
     ), **HTTP_AND_PROXY_KEYS}),
-    "DigitalOceanSDConfig": Struct("digitalocean.SDConfig", {**_keys(server="str", port="int"),
-                                                              **HTTP_AND_PROXY_KEYS}),
+    "DigitalOceanSDConfig": Struct("digitalocean.SDConfig", {
+        **_keys(server="str", port="int"), **HTTP_AND_PROXY_KEYS,
+    }),
     "DNSSDConfig": Struct("dns.SDConfig", _keys(names="strlist", type="str", port="int")),
     "DockerSDConfig": Struct("docker.SDConfig", {**_keys(
         host="str", port="int", filters=_DOCKER_FILTER, host_networking_host="str",

@@ -32,6 +32,7 @@ class Warn:
     path: str
     line: int | None
     message: str
+    job: str | None = None
 
 
 @dataclass
@@ -148,7 +149,8 @@ def duplicate_targets_across_jobs(targets_by_job: list[list[JobTarget]]) -> list
                 warnings.append(Warn("duplicate-target", target.path, target.line,
                                      f"target {target.text!r} is also scraped by job {earlier.job!r} (line "
                                      f"{earlier.line}) with the same path and params; the series are then "
-                                     "collected twice under two job labels: keep it in one job"))
+                                     "collected twice under two job labels: keep it in one job",
+                                     job=target.job or None))
             owner.setdefault(target.identity, target)
             claimed_here.add(target.identity)
     return warnings

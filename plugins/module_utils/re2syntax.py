@@ -13,7 +13,8 @@ It checks syntax only; it does not match anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 _REPEAT_LIMIT = 1000
 _PERL_CLASSES = frozenset("dDsSwW")
@@ -26,6 +27,25 @@ _UNICODE_CATEGORIES = frozenset(
     "Any C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps "
     "S Sc Sk Sm So Z Zl Zp Zs".split()
 )
+# Unicode script names Go's regexp knows (\p{Greek}); Go 1.19 has Unicode
+# 13, later Go versions add the last few.
+_UNICODE_SCRIPTS = frozenset("""
+Adlam Ahom Anatolian_Hieroglyphs Arabic Armenian Avestan Balinese Bamum Bassa_Vah Batak Bengali Bhaiksuki
+Bopomofo Brahmi Braille Buginese Buhid Canadian_Aboriginal Carian Caucasian_Albanian Chakma Cham Cherokee
+Chorasmian Common Coptic Cuneiform Cypriot Cypro_Minoan Cyrillic Deseret Devanagari Dives_Akuru Dogra Duployan
+Egyptian_Hieroglyphs Elbasan Elymaic Ethiopic Georgian Glagolitic Gothic Grantha Greek Gujarati Gunjala_Gondi
+Gurmukhi Han Hangul Hanifi_Rohingya Hanunoo Hatran Hebrew Hiragana Imperial_Aramaic Inherited
+Inscriptional_Pahlavi Inscriptional_Parthian Javanese Kaithi Kannada Katakana Kawi Kayah_Li Kharoshthi
+Khitan_Small_Script Khmer Khojki Khudawadi Lao Latin Lepcha Limbu Linear_A Linear_B Lisu Lycian Lydian Mahajani
+Makasar Malayalam Mandaic Manichaean Marchen Masaram_Gondi Medefaidrin Meetei_Mayek Mende_Kikakui
+Meroitic_Cursive Meroitic_Hieroglyphs Miao Modi Mongolian Mro Multani Myanmar Nabataean Nag_Mundari Nandinagari
+New_Tai_Lue Newa Nko Nushu Nyiakeng_Puachue_Hmong Ogham Ol_Chiki Old_Hungarian Old_Italic Old_North_Arabian
+Old_Permic Old_Persian Old_Sogdian Old_South_Arabian Old_Turkic Old_Uyghur Oriya Osage Osmanya Pahawh_Hmong
+Palmyrene Pau_Cin_Hau Phags_Pa Phoenician Psalter_Pahlavi Rejang Runic Samaritan Saurashtra Sharada Shavian
+Siddham SignWriting Sinhala Sogdian Sora_Sompeng Soyombo Sundanese Syloti_Nagri Syriac Tagalog Tagbanwa Tai_Le
+Tai_Tham Tai_Viet Takri Tamil Tangsa Tangut Telugu Thaana Thai Tibetan Tifinagh Tirhuta Toto Ugaritic Vai
+Vithkuqi Wancho Warang_Citi Yezidi Yi Zanabazar_Square
+""".split())
 _FLAG_LETTERS = frozenset("imsU")
 
 
@@ -38,13 +58,7 @@ def _is_ascii_alnum(char: str) -> bool:
 
 
 def _is_unicode_class_name(name: str) -> bool:
-    # Script names (Greek, Han, Latin, ...) are too many to list; they are
-    # all capitalised ASCII words, which is what Go's table holds.
-    if name in _UNICODE_CATEGORIES:
-        return True
-    if len(name) == 1:
-        return False
-    return name[:1].isupper() and name.replace("_", "").isascii() and name.replace("_", "").isalpha()
+    return name in _UNICODE_CATEGORIES or name in _UNICODE_SCRIPTS
 
 
 @dataclass
@@ -53,7 +67,6 @@ class _Parser:
     angle_named_groups: bool
     pos: int = 0
     open_groups: int = 0
-    group_names: set[str] = field(default_factory=set)
     # What a repetition operator would apply to: "none" at the start of the
     # pattern, after "(" or "|"; "repeat" right after another repetition.
     last: str = "none"
@@ -164,9 +177,6 @@ class _Parser:
         self.pos = name_end + 1
         if not name or not all(_is_ascii_alnum(c) or c == "_" for c in name):
             self.fail("invalid named capture", start)
-        if name in self.group_names:
-            self.fail("duplicate capture group name", start)
-        self.group_names.add(name)
         self.open_groups += 1
         self.last = "none"
 
@@ -335,10 +345,22 @@ def _is_go_repeat_number(text: str) -> bool:
     return len(text) == 1 or text[0] != "0"
 
 
+@lru_cache(maxsize=4096)
+def _syntax_error(pattern: str, angle_named_groups: bool) -> str | None:
+    # Configs repeat the same few regexes across thousands of jobs.
+    try:
+        _Parser(pattern, angle_named_groups).run()
+    except RegexSyntaxError as exc:
+        return str(exc)
+    return None
+
+
 def check_re2(pattern: str, *, angle_named_groups: bool = False) -> None:
     """Raise RegexSyntaxError if Go's regexp.Compile would refuse the pattern.
 
     ``angle_named_groups`` says whether ``(?<name>re)`` is a named group
     (Go 1.22 and later) rather than an error.
     """
-    _Parser(pattern, angle_named_groups).run()
+    error = _syntax_error(pattern, angle_named_groups)
+    if error is not None:
+        raise RegexSyntaxError(error)

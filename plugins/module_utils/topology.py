@@ -70,3 +70,53 @@ def port_claims(
         for name in port_specs:
             claims.append(PortClaim(host, component, name, host_port(host_vars, component, name)))
     return claims
+
+
+# Components whose HTTP port serves /metrics, in the order their jobs appear.
+SCRAPED_COMPONENTS = ("victoria_metrics", "vmagent", "vmalert", "alertmanager", "node_exporter",
+                      "vmstorage", "vminsert", "vmselect", "grafana", "promoter")
+
+
+def stack_scrape_config(
+    groups: Mapping[str, list[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    scrape_interval: str = "30s",
+) -> dict[str, Any]:
+    """A scrape config with one job per component group of the inventory.
+
+    Only the HTTP (metrics) port of each component is a target, never a
+    gossip or RPC port, and each host:port appears once. An inventory with
+    none of the groups gives an empty dict (no scraping).
+    """
+    jobs = []
+    for component in SCRAPED_COMPONENTS:
+        if component not in COMPONENT_PORTS:
+            continue
+        targets = list(dict.fromkeys(component_endpoints(groups, hostvars, component)))
+        if targets:
+            jobs.append({"job_name": component, "static_configs": [{"targets": targets}]})
+    if not jobs:
+        return {}
+    return {"global": {"scrape_interval": scrape_interval}, "scrape_configs": jobs}
+
+
+# The page a person opens first for each component.
+COMPONENT_HOME_PATHS = {
+    "victoria_metrics": "/vmui/",
+    "vmagent": "/targets",
+    "vmalert": "/",
+    "alertmanager": "/",
+    "node_exporter": "/metrics",
+    "vmselect": "/select/0/vmui/",
+    "grafana": "/",
+}
+
+
+def host_component_urls(host: str, host_vars: Mapping[str, Any], group_names: list[str]) -> dict[str, str]:
+    """The URL of each component deployed on one host, for the closing summary."""
+    address = host_address(host_vars, host)
+    return {
+        component: f"http://{join_host_port(address, host_port(host_vars, component))}{COMPONENT_HOME_PATHS.get(component, '/')}"
+        for component in COMPONENT_PORTS
+        if component in group_names
+    }

@@ -12,15 +12,10 @@ following parts are subtracted too (``1h-5m`` is 55 minutes).
 
 from __future__ import annotations
 
-import math
 import re
 
+from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import parse_go_float
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import Version, supports
-
-# Go's strconv.ParseFloat syntax (decimal and hexadecimal forms, inf, nan).
-_GO_DECIMAL_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_GO_HEX_FLOAT = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+")
-_GO_SPECIAL_FLOAT = re.compile(r"[+-]?(?:inf|infinity)|nan", re.IGNORECASE)
 
 # One <number><unit> part; the unit is checked separately because the
 # accepted letters depend on the version.
@@ -40,22 +35,6 @@ _UNIT_SECONDS = {
 
 class DurationError(ValueError):
     """The text is not a duration for this version."""
-
-
-def parse_go_float(text: str) -> float | None:
-    """Return the value Go's strconv.ParseFloat gives, or None where Go fails."""
-    if _GO_SPECIAL_FLOAT.fullmatch(text):
-        return float(text.lower().replace("infinity", "inf"))
-    if _GO_DECIMAL_FLOAT.fullmatch(text):
-        value = float(text)
-    elif _GO_HEX_FLOAT.fullmatch(text):
-        value = float.fromhex(text)
-    else:
-        return None
-    if math.isinf(value):
-        # Go reports a range error for overflow instead of returning inf.
-        return None
-    return value
 
 
 def _unit_of(letters: str, version: Version) -> str | None:

@@ -13,6 +13,7 @@ exactly those selector forms and checks the regexes inside ``=~``/``!~``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.re2syntax import RegexSyntaxError, check_re2
 
@@ -199,6 +200,17 @@ class _SelectorParser:
             self.take()
 
 
+@lru_cache(maxsize=4096)
+def _selector_error(text: str, allow_or: bool, angle_named_groups: bool) -> str | None:
+    try:
+        _SelectorParser(text, allow_or, angle_named_groups).parse()
+    except SelectorError as exc:
+        return str(exc)
+    return None
+
+
 def check_series_selector(text: str, *, allow_or: bool, angle_named_groups: bool = False) -> None:
     """Raise SelectorError unless text is a series selector the binary accepts."""
-    _SelectorParser(text, allow_or, angle_named_groups).parse()
+    error = _selector_error(text, allow_or, angle_named_groups)
+    if error is not None:
+        raise SelectorError(error)

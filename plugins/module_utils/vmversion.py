@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Tuple
 
 # typing.Tuple rather than tuple[...]: this alias is evaluated at import time
@@ -21,6 +22,7 @@ Version = Tuple[int, int, int]
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 
+@lru_cache(maxsize=256)
 def parse_version(text: str) -> Version:
     """Turn ``"1.79.5"``, ``"v1.112.0"`` or ``"1.79.5+ds1-2"`` into a tuple."""
     match = _VERSION_RE.match(str(text).strip())
@@ -103,5 +105,6 @@ FEATURES: dict[str, Feature] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def supports(version: Version, feature: str) -> bool:
     return FEATURES[feature].available_in(version)

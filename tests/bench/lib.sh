@@ -11,8 +11,6 @@ export DEBIAN_FRONTEND=noninteractive
 # Stable, parseable output from the tools we call (apt, tar, sort).
 export LC_ALL=C.UTF-8
 
-BENCH_DIR="$VMSTACK_REPO/tests/bench"
-
 step() { printf '==> %s\n' "$*"; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
 die()  { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -91,3 +91,24 @@ def test_port_conflicts_name_both_components() -> None:
 def test_non_metrics_ports_include_gossip() -> None:
     assert 9094 in ports.non_metrics_ports()
     assert 8428 not in ports.non_metrics_ports()
+
+
+def test_urls_come_from_inventory_and_registry() -> None:
+    from ansible_collections.vmstack.monitoring.plugins.module_utils import topology
+
+    groups = {"alertmanager": ["am1", "am2"], "node_exporter": ["am1", "db"]}
+    hostvars = {"am1": {"ansible_host": "10.0.0.1"}, "am2": {"alertmanager_port": 9193, "vmstack_address": "::1"}, "db": {}}
+    assert topology.component_urls(groups, hostvars, "alertmanager") == ["http://10.0.0.1:9093", "http://[::1]:9193"]
+    assert topology.component_endpoints(groups, hostvars, "alertmanager", "cluster") == ["10.0.0.1:9094", "[::1]:9094"]
+    config = topology.stack_scrape_config(groups, hostvars)
+    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    assert jobs == {"alertmanager": ["10.0.0.1:9093", "[::1]:9193"], "node_exporter": ["10.0.0.1:9100", "db:9100"]}
+    assert topology.stack_scrape_config({}, {}) == {}
+
+
+def test_port_claims_find_conflicts_on_one_host() -> None:
+    from ansible_collections.vmstack.monitoring.plugins.module_utils import topology
+
+    claims = topology.port_claims("h", {"vmagent_port": 9100}, ["vmagent", "node_exporter"])
+    [message] = ports.find_port_conflicts(claims)
+    assert "node_exporter" in message and "vmagent" in message and "9100" in message

@@ -40,7 +40,7 @@ class PlaybookRun:
                 in_recap = True
                 continue
             if in_recap and ":" in line:
-                host, _, counters = line.partition(":")
+                host, _colon, counters = line.partition(":")
                 recap[host.strip()] = {
                     key: int(value)
                     for key, value in (pair.split("=") for pair in counters.split())
@@ -71,6 +71,20 @@ def run_playbook(
         env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
                    ANSIBLE_CALLBACK_RESULT_FORMAT="yaml", ANSIBLE_HOST_KEY_CHECKING="0")
         completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    output = completed.stdout + completed.stderr
+    print(f"$ {shlex.join(command)}\n{output}")
+    return PlaybookRun(completed.returncode, output)
+
+
+def run_module(host: str, module: str, args: dict[str, Any]) -> PlaybookRun:
+    """Run one module ad hoc against a container, e.g. to call a plugin directly."""
+    with tempfile.TemporaryDirectory() as workdir:
+        inventory = Path(workdir) / "inventory.yml"
+        inventory.write_text(json.dumps({"all": {"hosts": {host: {
+            "ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+        command = ["ansible", "-i", str(inventory), host, "-m", module, "-a", json.dumps(args)]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False,
+                                   env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
     output = completed.stdout + completed.stderr
     print(f"$ {shlex.join(command)}\n{output}")
     return PlaybookRun(completed.returncode, output)

@@ -287,7 +287,7 @@ class _Validation:
         ok, root = sub.parse(text, file_name)
         items: list = []
         if ok and root is not None and not is_null(root):
-            items = Decoder(self.version, strict, sink, file=file_name)._read_list(
+            items = Decoder(self.version, strict, sink, file=file_name).read_list(
                 root, "ptrlist:ScrapeConfig", path)
         sink = sub.findings + sink
         errors = [finding for finding in sink if finding.is_error]

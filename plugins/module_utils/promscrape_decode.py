@@ -13,6 +13,7 @@ semantic errors the binary finds after unmarshalling.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
@@ -192,7 +193,7 @@ def _escape_problem(text: str) -> str | None:
 
 def _go_format_float(value: float) -> str:
     """strconv.FormatFloat(value, 'f', -1, 64): shortest digits, no exponent."""
-    if value != value:
+    if math.isnan(value):
         return "NaN"
     if value in (float("inf"), float("-inf")):
         return "+Inf" if value > 0 else "-Inf"
@@ -265,7 +266,7 @@ class Decoder:
         if kind.startswith("struct:"):
             return self.decode_struct(node, kind[7:], path)
         if kind.startswith("list:") or kind.startswith("ptrlist:"):
-            return self._read_list(node, kind, path)
+            return self.read_list(node, kind, path)
         return self._readers[kind](node, path)
 
     def decode_struct(self, node: yaml.Node, struct_name: str, path: str) -> Obj | None:
@@ -278,7 +279,8 @@ class Decoder:
         self._fill(obj, node, path)
         return obj
 
-    def _read_list(self, node: yaml.Node, kind: str, path: str) -> list[Any]:
+    def read_list(self, node: yaml.Node, kind: str, path: str) -> list[Any]:
+        """Decode a list of structs; kind is "list:<Struct>" or "ptrlist:<Struct>"."""
         if is_null(node):
             return []
         if not isinstance(node, yaml.SequenceNode):

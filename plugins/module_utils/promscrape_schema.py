@@ -303,7 +303,7 @@ STRUCTS: dict[str, Struct] = {
 
 # The SD structs, for hints that apply to every SD config.
 SD_STRUCT_NAMES = frozenset(struct_name for struct_name, _sd in SD_CONFIG_LISTS.values())
-SD_NAME_BY_STRUCT = {struct_name: sd_name for struct_name, sd_name in SD_CONFIG_LISTS.values()}
+SD_NAME_BY_STRUCT = dict(SD_CONFIG_LISTS.values())
 
 _DELETE = "VictoriaMetrics has no such setting; delete the line"
 

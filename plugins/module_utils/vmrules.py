@@ -27,8 +27,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+try:
+    import yaml
+    from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+except ImportError:  # PyYAML is missing on this host; validate_rule_file then says so.
+    yaml = None
+    MappingNode = Node = ScalarNode = SequenceNode = None  # type: ignore[misc,assignment]
 
 ERROR = "error"
 WARNING = "warning"
@@ -438,7 +442,7 @@ def _check_names(tokens: list[tuple[str, str]], scan: _TemplateScan) -> None:
 
 def _remember_declarations(tokens: list[tuple[str, str]], scan: _TemplateScan) -> None:
     """Variables before ':=' (also '$i, $v :=' in range) are declared here."""
-    kinds = [kind for kind, _ in tokens]
+    kinds = [kind for kind, _text in tokens]
     if "declare" not in kinds:
         return
     for kind, text in tokens[:kinds.index("declare")]:
@@ -559,7 +563,7 @@ class _RuleFileChecker:
     def check_known_keys(
         self, entries: dict[str, tuple[ScalarNode, Node]], table: dict[str, Availability], where: _Where, what: str
     ) -> None:
-        for key, (key_node, _) in entries.items():
+        for key, (key_node, _value_node) in entries.items():
             availability = table.get(key)
             if availability is None or not availability.covers(self.version):
                 self.error(where.child(key), key_node, f"unknown {what} key {key!r}: {unknown_name_hint(key, table, self.version)}")
@@ -716,7 +720,7 @@ class _RuleFileChecker:
     def check_params(self, node: Node, where: _Where) -> None:
         if _is_null(node) or not self.expect_mapping(node, where, "params"):
             return
-        for name, (_, value_node) in self.mapping_entries(node, where).items():
+        for name, (_key_node, value_node) in self.mapping_entries(node, where).items():
             is_text_list = isinstance(value_node, SequenceNode) and all(
                 _scalar_text(item) is not None for item in value_node.value
             )
@@ -854,6 +858,8 @@ class _RuleFileChecker:
 
 def validate_rule_file(text: str, *, vm_version: str = DEFAULT_VM_VERSION) -> list[Finding]:
     """All findings for the text of one vmalert rule file, in file order."""
+    if yaml is None:
+        raise RuntimeError("validating rule files needs PyYAML (python3-yaml) on the machine that runs the check")
     checker = _RuleFileChecker(parse_version(vm_version))
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))

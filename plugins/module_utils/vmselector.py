@@ -137,7 +137,7 @@ class _SelectorParser:
             self.take()
             opened += 1
         self.selector()
-        for _ in range(opened):
+        for _parenthesis in range(opened):
             if self.take() != ")":
                 self.refuse("unbalanced parentheses")
         if self.pos < len(self.tokens):

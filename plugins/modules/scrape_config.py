@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: scrape_config
 short_description: Write a VictoriaMetrics C(-promscrape.config) file only if it would load
 version_added: "0.1.0"
-author: vmstack.monitoring contributors
+author: vmstack maintainers (@vmstack)
 description:
   - Checks a scrape config as C(vmagent -promscrape.config.dryRun) of the given VictoriaMetrics version would (the
     same checks as the P(vmstack.monitoring.validate_scrape_config#filter) filter), then writes it to O(dest)
@@ -21,8 +21,10 @@ description:
   - Relative paths in the config (C(scrape_config_files), TLS files) are resolved against the directory of O(dest),
     as the binary does.
 requirements:
-  - PyYAML on the managed host (C(python3-yaml)).
+  - PyYAML on the managed host (C(python3-yaml)) for the checks; without it only the dry run of O(binary) runs,
+    with a warning.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -204,6 +206,14 @@ def _validate(module, dest):
         module.fail_json(msg=to_native(exc), dest=dest, findings=[])
 
 
+def _skip_validation(module):
+    # Without PyYAML on the host only the binary's dry run checks the file; the
+    # collection's roles have already run the same checks on the controller.
+    module.warn(missing_required_lib("PyYAML (python3-yaml)") + " Only the binary's dry run checked the file;"
+                " validate it on the controller with the vmstack.monitoring.validate_scrape_config filter.")
+    return []
+
+
 def _read_current(dest):
     if not os.path.exists(dest):
         return None
@@ -240,12 +250,14 @@ def _run_binary(module, tmp_path, dest, result):
 def run_module(module):
     dest = module.params["dest"]
     result = dict(changed=False, dest=dest, findings=[])
-    if not HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML (python3-yaml)"), **result)
     if not os.path.isdir(os.path.dirname(dest) or "."):
+        if module.check_mode:
+            # Check mode on a fresh host: the directory would have been created first.
+            result.update(changed=True, diff=dict(before="", after=module.params["content"]))
+            module.exit_json(**result)
         module.fail_json(msg=f"the directory of {dest} does not exist; create it first", **result)
 
-    findings = _validate(module, dest)
+    findings = _validate(module, dest) if HAS_YAML else _skip_validation(module)
     result["findings"] = [finding.as_dict() for finding in findings]
     blocking = [finding for finding in findings if finding.is_error or module.params["fail_on_warnings"]]
     if blocking:

@@ -40,7 +40,7 @@ def library_rules() -> Iterator[tuple[Path, dict[str, Any]]]:
 
 
 def library_alerts() -> list[dict[str, Any]]:
-    return [rule for _, rule in library_rules() if "alert" in rule]
+    return [rule for _path, rule in library_rules() if "alert" in rule]
 
 
 def alert_test_cases() -> Iterator[tuple[str, bool]]:
@@ -91,7 +91,7 @@ def test_alert_has_a_firing_and_a_quiet_case(alert_name: str) -> None:
 
 def test_every_tested_alert_exists() -> None:
     # A renamed alert would otherwise leave its old tests passing on nothing.
-    assert {name for name, _ in alert_test_cases()} <= set(ALERT_NAMES)
+    assert {name for name, _other in alert_test_cases()} <= set(ALERT_NAMES)
 
 
 def test_alert_names_are_unique_across_the_library() -> None:
@@ -111,7 +111,7 @@ def test_alert_follows_the_conventions(rule: dict[str, Any]) -> None:
 
 
 def test_recorded_series_follow_level_metric_operations() -> None:
-    records = [rule["record"] for _, rule in library_rules() if "record" in rule]
+    records = [rule["record"] for _path, rule in library_rules() if "record" in rule]
     assert records
     assert all(len(name.split(":")) == 3 and all(name.split(":")) for name in records), records
 
@@ -123,6 +123,6 @@ def test_yaml_files_start_with_document_marker(path: Path) -> None:
 
 def test_readme_lists_every_alert_and_record() -> None:
     readme = (RULES_DIR / "README.md").read_text()
-    records = [rule["record"] for _, rule in library_rules() if "record" in rule]
+    records = [rule["record"] for _path, rule in library_rules() if "record" in rule]
     missing = [name for name in ALERT_NAMES + records if f"`{name}`" not in readme]
     assert not missing, f"add to roles/vmalert/files/rules/README.md: {missing}"

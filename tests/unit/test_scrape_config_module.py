@@ -35,7 +35,9 @@ def run_module(args: dict, check_mode: bool = False, diff: bool = False) -> dict
 def warnings_shown(result: dict, capsys) -> str:
     # Depending on the ansible-core version, module warnings come back in the
     # result or are displayed straight away when the module runs in-process.
-    return " ".join(result.get("warnings", [])) + capsys.readouterr().err
+    # ansible-core 2.19 returns each warning as a summary object, earlier releases as a string.
+    texts = [json.dumps(item) if isinstance(item, dict) else item for item in result.get("warnings", [])]
+    return " ".join(texts) + capsys.readouterr().err
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -149,3 +151,21 @@ def test_missing_directory_fails_clearly(tmp_path):
 def test_bad_version_string_fails(tmp_path):
     result = run_module({"dest": str(tmp_path / "a.yml"), "content": GOOD, "vm_version": "latest"})
     assert result["failed"] is True and "X.Y.Z" in result["msg"]
+
+
+def test_check_mode_on_a_fresh_host_reports_a_change(tmp_path):
+    dest = tmp_path / "no" / "promscrape.yml"
+    result = run_module({"dest": str(dest), "content": GOOD}, check_mode=True)
+    assert result["changed"] is True and not result.get("failed")
+    assert not dest.parent.exists()
+
+
+def test_without_pyyaml_only_the_binary_checks(tmp_path, capsys, monkeypatch):
+    from ansible_collections.vmstack.monitoring.plugins.modules import scrape_config
+
+    monkeypatch.setattr(scrape_config, "HAS_YAML", False)
+    dest = tmp_path / "promscrape.yml"
+    binary = fake_binary(tmp_path, "exit 0\n")
+    result = run_module({"dest": str(dest), "content": GOOD, "binary": str(binary)})
+    assert result["changed"] is True and result["dry_run"]["rc"] == 0
+    assert "PyYAML" in warnings_shown(result, capsys)

@@ -350,7 +350,7 @@ GOOD_TEMPLATES = [
 @pytest.mark.parametrize(("template", "fragment"), BAD_TEMPLATES)
 def test_bad_templates_are_errors(template: str, fragment: str) -> None:
     found = template_findings(template, parse_version("1.79.5"))
-    assert [severity for severity, _ in found] == [ERROR]
+    assert [severity for severity, _other in found] == [ERROR]
     assert fragment in found[0][1]
 
 
@@ -364,7 +364,7 @@ def test_newer_functions_and_variables_pass_on_newer_vmalert() -> None:
 
 
 def test_stray_closing_braces_are_a_warning() -> None:
-    assert [severity for severity, _ in template_findings("{ $labels.instance }}", parse_version("1.79.5"))] == [WARNING]
+    assert [severity for severity, _other in template_findings("{ $labels.instance }}", parse_version("1.79.5"))] == [WARNING]
 
 
 def test_template_errors_in_a_file_point_at_the_annotation() -> None:
@@ -388,7 +388,7 @@ def test_template_cases_agree_with_vmalert(template: str, tmp_path: Path) -> Non
     path = write_single_annotation_file(tmp_path, template)
     run = subprocess.run([str(VMALERT), "-dryRun", f"-rule={path}"], capture_output=True, text=True, check=False)
     vmalert_accepts = run.returncode == 0
-    we_accept = ERROR not in [severity for severity, _ in template_findings(template, parse_version("1.79.5"))]
+    we_accept = ERROR not in [severity for severity, _other in template_findings(template, parse_version("1.79.5"))]
     assert vmalert_accepts == we_accept, run.stderr[-500:]
 
 

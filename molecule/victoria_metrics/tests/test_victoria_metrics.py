@@ -10,12 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from pathlib import Path
 
-import pytest
-
-from stacktest import artifacts_dir, container, http_get, run_playbook, wait_for
+from stacktest import artifacts_dir, container, http_get, run_module, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
@@ -138,6 +135,26 @@ def test_unknown_scrape_field_fails_and_old_config_keeps_serving(host):
     assert host.file("/etc/victoria-metrics/scrape.yml").content_string == config_before
     assert main_pid(host) == pid_before
     assert http_get(host, f"{BASE}/health").strip() == "OK"
+
+
+def test_config_the_binary_refuses_is_not_installed(host):
+    """The host-side check is the real binary: a file valid for a newer release
+    (keepequal arrived in 1.86) is refused by the installed 1.79.5, and the
+    live file stays as it was."""
+    live = "/etc/victoria-metrics/scrape.yml"
+    before = host.file(live).content_string
+    newer_only = (
+        "scrape_configs:\n"
+        "  - job_name: newer\n"
+        "    static_configs: [{targets: ['127.0.0.1:8428']}]\n"
+        "    relabel_configs: [{action: keepequal, source_labels: [a], target_label: b}]\n"
+    )
+    run = run_module(HOST, "vmstack.monitoring.scrape_config", {
+        "dest": live, "content": newer_only, "vm_version": NEW_VERSION, "binary": BINARY,
+    })
+    assert run.returncode != 0
+    assert "rejected the new" in run.output and "keepequal" in run.output, run.output
+    assert host.file(live).content_string == before
 
 
 def test_checksum_mismatch_fails_before_the_host_changes(host):

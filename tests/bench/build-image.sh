@@ -138,8 +138,8 @@ if ((FORCE)) || [[ ! -s $TARBALL ]]; then
         "$SUITE" "$ROOTFS" "$MIRROR"
 
     step "configuring the rootfs"
-    # A fresh machine id per container: systemd generates one at boot when
-    # /etc/machine-id is empty (and leaves it read-only, which is fine here).
+    # An empty /etc/machine-id: systemd writes a new id into it on the first
+    # boot of each container, so the test hosts do not share one.
     : >"$ROOTFS/etc/machine-id"
     rm -f "$ROOTFS/var/lib/dbus/machine-id"
     ln -s /etc/machine-id "$ROOTFS/var/lib/dbus/machine-id"
@@ -191,17 +191,14 @@ else
 fi
 
 step "importing as $IMAGE"
-old_id=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 run_quiet "podman import" podman import \
     --change 'CMD ["/sbin/init"]' \
     --change 'STOPSIGNAL=SIGRTMIN+3' \
     --change "LABEL $LABEL=$HASH" \
     "$TARBALL" "$IMAGE"
-# The previous image is now untagged: drop it unless a container still uses it.
-new_id=$(podman image inspect --format '{{.Id}}' "$IMAGE")
-if [[ -n $old_id && $old_id != "$new_id" ]]; then
-    podman rmi "$old_id" >/dev/null 2>&1 || true
-fi
+# Earlier builds are now untagged: drop those that no container uses any more
+# (only images with our label; prune never removes an image in use).
+podman image prune -f --filter "label=$LABEL" >/dev/null 2>&1 || true
 
 verify_boot
 step "image $IMAGE ready (hash $HASH) in $(elapsed)"

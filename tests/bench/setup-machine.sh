@@ -63,7 +63,8 @@ STAMP=$VENV/.vmstack-requirements.stamp
 py_version=$("$PYTHON" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
 want_stamp="$(file_sha256 "$REQS") python-$py_version"
 
-if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$want_stamp" ]]; then
+if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$want_stamp" ]] &&
+    "$VENV/bin/python" -c 'import ansible, molecule, testinfra' 2>/dev/null; then
     step "virtualenv $VENV is up to date, skipped"
 else
     # A venv made by another Python (version or path) is rebuilt from scratch.
@@ -77,20 +78,22 @@ else
     run_quiet "pip install" "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         --no-input -r "$REQS"
     run_quiet "pip check" "$VENV/bin/python" -m pip check
+
+    # Check that the tools start the way the tests run them: with the venv's
+    # bin first in PATH (molecule calls ansible-config & co. by name), and
+    # outside the repo so that no cache directory lands in the work tree.
+    (
+        export PATH="$VENV/bin:$PATH"
+        cd "$VENV"
+        run_quiet "molecule --version" molecule --version
+        run_quiet "molecule's podman driver" sh -c 'molecule drivers | grep -qw podman'
+        run_quiet "the containers.podman collection" ansible-doc -t connection containers.podman.podman
+    )
     printf '%s\n' "$want_stamp" >"$STAMP"
 fi
-
-# Sanity checks that the tools start, the way the tests run them: with the
-# venv's bin first in PATH (molecule calls ansible-config & co. by name), and
-# outside the repo so that no cache directory lands in the work tree.
-(
-    export PATH="$VENV/bin:$PATH"
-    cd "$VENV"
-    run_quiet "molecule --version" molecule --version
-    run_quiet "molecule's podman driver" sh -c 'molecule drivers | grep -qw podman'
-    run_quiet "the containers.podman collection" ansible-doc -t connection containers.podman.podman
-)
-step "venv tools: $("$VENV/bin/ansible" --version | head -n1), molecule $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("molecule"))')"
+step "venv tools: $("$VENV/bin/python" -c '
+import importlib.metadata as m
+print(", ".join(p + " " + m.version(p) for p in ("ansible-core", "ansible", "molecule", "pytest-testinfra")))')"
 
 step "machine ready in $(elapsed); use it with:"
 printf '    source %s/tests/bench/env.sh && source %s/bin/activate\n' "$VMSTACK_REPO" "$VENV"

@@ -65,7 +65,7 @@ def test_sample_round_trips(host):
         "curl -fsS --data-binary 'vmstack_roundtrip{probe=\"verify\"} 42' "
         f"{BASE}/api/v1/import/prometheus"
     )
-    assert wait_for(lambda: query(host, "vmstack_roundtrip")[0]["value"][1] == "42", timeout=30)
+    assert wait_for(lambda: query(host, "vmstack_roundtrip")[0]["value"][1] == "42", timeout=60)
 
 
 def test_scrape_config_is_live(host):
@@ -89,6 +89,7 @@ def test_service_user_has_no_login_shell(host):
 def test_flags_are_quoted_and_carry_no_secret(host):
     unit = host.file("/etc/systemd/system/victoria-metrics.service").content_string
     assert '"-retentionPeriod=2y"' in unit
+    assert '"-search.latencyOffset=2s"' in unit
     assert "-promscrape.config=/etc/victoria-metrics/scrape.yml" in unit
 
 
@@ -178,7 +179,7 @@ def test_upgrade_replaces_binary_restarts_once_and_keeps_data(host):
         f"{BASE}/api/v1/import/prometheus"
     )
     # Samples are searchable only after VictoriaMetrics flushes them (about 1 s).
-    assert wait_for(lambda: len(query(host, "vmstack_upgrade_probe")) == 1, timeout=30)
+    assert wait_for(lambda: len(query(host, "vmstack_upgrade_probe")) == 1, timeout=60)
     starts_before = start_count(host)
 
     run = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_version": NEW_VERSION})
@@ -186,7 +187,7 @@ def test_upgrade_replaces_binary_restarts_once_and_keeps_data(host):
 
     assert host.file(BINARY).sha256sum == binary_sha256(NEW_VERSION)
     assert start_count(host) == starts_before + 1
-    assert wait_for(lambda: query(host, "vmstack_upgrade_probe")[0]["value"][1] == "7", timeout=30)
+    assert wait_for(lambda: query(host, "vmstack_upgrade_probe")[0]["value"][1] == "7", timeout=60)
 
     again = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_version": NEW_VERSION})
     assert again.returncode == 0 and again.changed(HOST) == 0, again.output

@@ -298,4 +298,3 @@ def test_rule_changes_reload_vmalert_without_a_restart(host):
     assert groups["vmstack-test-recording"] == f"{RULES_DIR}/inline-groups.yml"
     assert "vmstack-test-stray" not in groups
     assert set(library_groups()) <= set(groups)
-    assert wait_for(lambda: len(query(host, "vmstack:up:count")) > 0, timeout=60, interval=2)

@@ -11,6 +11,7 @@ version) exactly as a user would.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shlex
 import subprocess
@@ -34,17 +35,10 @@ class PlaybookRun:
     def recap(self) -> dict[str, dict[str, int]]:
         """Parse the PLAY RECAP lines into {host: {ok, changed, failed, ...}}."""
         recap: dict[str, dict[str, int]] = {}
-        in_recap = False
-        for line in self.output.splitlines():
-            if line.startswith("PLAY RECAP"):
-                in_recap = True
-                continue
-            if in_recap and ":" in line:
-                host, _colon, counters = line.partition(":")
-                recap[host.strip()] = {
-                    key: int(value)
-                    for key, value in (pair.split("=") for pair in counters.split())
-                }
+        for match in re.finditer(r"^(\S+)\s+:\s+(ok=\d+.*)$", self.output, flags=re.MULTILINE):
+            recap[match.group(1)] = {
+                key: int(number) for key, number in re.findall(r"(\w+)=(\d+)", match.group(2))
+            }
         return recap
 
     def changed(self, host: str) -> int:
@@ -56,11 +50,16 @@ def run_playbook(
     hosts: list[str],
     extra_vars: dict[str, Any] | None = None,
     options: list[str] | None = None,
+    groups: dict[str, list[str]] | None = None,
 ) -> PlaybookRun:
-    """Run a playbook against Podman containers, the way a user runs it."""
+    """Run a playbook against Podman containers, the way a user runs it.
+
+    The hosts form the group "converged" unless ``groups`` names the inventory groups.
+    """
     with tempfile.TemporaryDirectory() as workdir:
         inventory = Path(workdir) / "inventory.yml"
-        groups = {"converged": {"hosts": {name: {} for name in hosts}}}
+        groups = {name: {"hosts": {host: {} for host in members}}
+                  for name, members in (groups or {"converged": hosts}).items()}
         inventory.write_text(json.dumps({"all": {
             "vars": {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"},
             "children": groups,
@@ -96,7 +95,7 @@ def container(name: str) -> Any:
 
 def http_get(host: Any, url: str) -> str:
     """Fetch a URL from inside a container and return the body."""
-    return host.check_output(f"curl -fsS --max-time 10 {shlex.quote(url)}")
+    return host.check_output(f"curl -fsSg --max-time 10 {shlex.quote(url)}")
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 60, interval: float = 1) -> bool:

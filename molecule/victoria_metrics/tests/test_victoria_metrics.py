@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from stacktest import artifacts_dir, container, http_get, run_module, run_playbook, wait_for
 
@@ -46,7 +47,7 @@ def start_count(host) -> int:
 
 
 def query(host, expr: str) -> list:
-    body = http_get(host, f"{BASE}/api/v1/query?query={expr}")
+    body = http_get(host, f"{BASE}/api/v1/query?query={quote(expr)}")
     return json.loads(body)["data"]["result"]
 
 

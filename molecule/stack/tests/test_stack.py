@@ -154,7 +154,7 @@ def test_invalid_alertmanager_route_is_refused(host):
 
 def test_invalid_rule_file_is_refused(host):
     groups = [{"name": "bad", "rules": [{"alert": "Broken", "expr": "up ==", "labels": {"severity": "warning"}}]}]
-    assert_refused(host, {"vmalert_rule_groups": groups}, "Broken", "vmalert", "/etc/vmalert/rules/groups.yml")
+    assert_refused(host, {"vmalert_rule_groups": groups}, "refuses inline-groups.yml", "vmalert", "/etc/vmalert/rules/inline-groups.yml")
 
 
 def test_invalid_scrape_config_is_refused(host):

@@ -243,10 +243,10 @@ def test_vmalert_refuses_a_bad_expression_and_keeps_its_rules(host):
     run = converge_vmalert({"vmalert_rule_groups": bad_expr})
 
     assert run.returncode != 0
-    assert "refuses inline-groups.yml; the live file was left as it was" in run.output, run.output
+    assert "refuses inline-groups.yml:\nnot installed, the live rules directory keeps what it had" in run.output, run.output
     assert f'in file "{RULES_DIR}/inline-groups.yml"' in run.output
     assert 'invalid expression for rule "vmstack-test-bad-expr"."vmstack:broken:sum"' in run.output
-    assert "ansible-tmp-" not in run.output.split("refuses inline-groups.yml", 1)[1]
+    assert "ansible-tmp-" not in run.output.split("refuses inline-groups.yml:", 1)[1]
     assert main_pid(host) == pid_before
     assert rules_dir_state(host) == state_before
     assert loaded_groups(host) == groups_before

@@ -1,0 +1,68 @@
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0
+"""The stack over three hosts: URLs between hosts come from the inventory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+from stacktest import container, http_get, run_playbook, wait_for
+
+CONVERGE = Path(__file__).resolve().parent.parent / "converge.yml"
+TSDB, AGENT, AM = "vmstack-tsdb", "vmstack-agent", "vmstack-am"
+GROUPS = {
+    "node_exporter": [TSDB, AGENT, AM],
+    "victoria_metrics": [TSDB],
+    "vmalert": [TSDB],
+    "vmagent": [AGENT],
+    "alertmanager": [AM],
+}
+NOTIFICATIONS = "/var/lib/webhook-recorder/notifications.jsonl"
+
+
+def query(host, expr: str) -> list:
+    return json.loads(http_get(host, f"http://127.0.0.1:8428/api/v1/query?query={quote(expr)}"))["data"]["result"]
+
+
+def test_each_host_runs_its_components():
+    for name, units in ((TSDB, ["victoria-metrics", "vmalert", "node_exporter"]),
+                        (AGENT, ["vmagent", "node_exporter"]), (AM, ["alertmanager", "node_exporter"])):
+        for unit in units:
+            assert container(name).service(unit).is_running, f"{unit} on {name}"
+    assert not container(AGENT).service("victoria-metrics").is_running
+
+
+def test_vmagent_scrapes_every_node_into_the_remote_storage(host):
+    def instances() -> set[str]:
+        return {sample["metric"]["instance"] for sample in query(host, 'up{job="node_exporter"} == 1')}
+
+    assert wait_for(lambda: instances() == {f"{name}:9100" for name in (TSDB, AGENT, AM)}, timeout=120)
+
+
+def test_vmalert_points_at_the_alertmanager_host(host):
+    assert f'"-notifier.url=http://{AM}:9093"' in host.check_output("systemctl cat vmalert")
+
+
+def test_alert_from_one_host_arrives_through_another():
+    agent, am = container(AGENT), container(AM)
+
+    def notifications(status: str) -> list:
+        text = am.check_output(f"cat {NOTIFICATIONS} 2>/dev/null || true")
+        bodies = [json.loads(line)["body"] for line in text.splitlines() if line.strip()]
+        return [body for body in bodies if body["status"] == status
+                and any(alert["labels"].get("instance") == f"{AGENT}:9100" for alert in body["alerts"])]
+
+    agent.check_output("systemctl stop node_exporter")
+    try:
+        assert wait_for(lambda: len(notifications("firing")) > 0, timeout=150)
+    finally:
+        agent.check_output("systemctl start node_exporter")
+    assert wait_for(lambda: len(notifications("resolved")) > 0, timeout=150)
+
+
+def test_check_mode_reports_nothing_to_change():
+    run = run_playbook(CONVERGE, [TSDB, AGENT, AM], groups=GROUPS, options=["--check", "--diff"])
+    assert run.returncode == 0, run.output
+    assert all(counters["changed"] == 0 for counters in run.recap.values()), run.output

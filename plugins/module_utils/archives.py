@@ -41,8 +41,12 @@ def sha256_for(checksum_list: str, file_name: str) -> str:
 
     Both the VictoriaMetrics ``*_checksums.txt`` and the Prometheus
     ``sha256sums.txt`` files use ``<hash>  <name>`` lines; a leading ``*``
-    (binary mode) or ``./`` on the name is tolerated.
+    (binary mode) or ``./`` on the name is tolerated. A file that holds one
+    bare hash (Grafana's ``<archive>.sha256``) is that archive's checksum.
     """
+    tokens = checksum_list.split()
+    if len(tokens) == 1 and SHA256.match(tokens[0]):
+        return tokens[0].lower()
     for line in checksum_list.splitlines():
         parts = line.split()
         if len(parts) != 2:

@@ -66,6 +66,10 @@ def test_sha256_is_found_in_both_upstream_formats() -> None:
     assert archives.sha256_for(prom_list, "alertmanager-0.25.0.linux-amd64.tar.gz") == digest
 
 
+def test_a_bare_hash_file_is_the_archive_checksum() -> None:
+    assert archives.sha256_for("A" * 64 + "\n", "grafana-10.4.2.linux-amd64.tar.gz") == "a" * 64
+
+
 def test_missing_checksum_is_an_error() -> None:
     with pytest.raises(archives.ChecksumError, match="does not name"):
         archives.sha256_for("", "x.tar.gz")

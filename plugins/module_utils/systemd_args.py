@@ -75,9 +75,16 @@ def flag_arguments(flags: dict[str, Any], prefix: str = "-") -> list[str]:
     return arguments
 
 
-def exec_start_lines(binary: str, flags: dict[str, Any], prefix: str = "-") -> list[str]:
-    """Return the quoted binary and flag arguments, one per line, for a multi-line ExecStart=."""
-    return [quote_exec_arg(binary)] + [quote_exec_arg(arg) for arg in flag_arguments(flags, prefix)]
+def exec_start_lines(
+    binary: str, flags: dict[str, Any], prefix: str = "-", arguments: Iterable[Any] = ()
+) -> list[str]:
+    """Return the quoted binary and flag arguments, one per line, for a multi-line ExecStart=.
+
+    ``arguments`` go between the binary and the flags, in their order (a
+    subcommand such as ``grafana server``).
+    """
+    positional = [quote_exec_arg(_flag_value(argument)) for argument in arguments or ()]
+    return [quote_exec_arg(binary)] + positional + [quote_exec_arg(arg) for arg in flag_arguments(flags, prefix)]
 
 
 def _env_value(value: Any) -> str:

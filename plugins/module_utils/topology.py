@@ -15,6 +15,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS, PortClaim, join_host_port
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import parse_vm_duration
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import parse_version
+
+# VictoriaMetrics' scrape_timeout when none is set.
+DEFAULT_SCRAPE_TIMEOUT_SECONDS = 10.0
 
 
 def port_variable(component: str, name: str = "http") -> str:
@@ -97,7 +102,11 @@ def stack_scrape_config(
             jobs.append({"job_name": component, "static_configs": [{"targets": targets}]})
     if not jobs:
         return {}
-    return {"global": {"scrape_interval": scrape_interval}, "scrape_configs": jobs}
+    settings: dict[str, Any] = {"scrape_interval": scrape_interval}
+    # A timeout longer than the interval is silently cut by the binary; say it.
+    if parse_vm_duration(scrape_interval, parse_version("1.79.5")) < DEFAULT_SCRAPE_TIMEOUT_SECONDS:
+        settings["scrape_timeout"] = scrape_interval
+    return {"global": settings, "scrape_configs": jobs}
 
 
 # The page a person opens first for each component.

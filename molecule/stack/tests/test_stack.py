@@ -81,8 +81,8 @@ def test_alert_fires_reaches_the_webhook_and_resolves(host):
     host.check_output("systemctl stop node_exporter")
     try:
         def alert_state() -> str:
-            alerts = json.loads(http_get(host, f"{VMALERT}/api/v1/alerts"))["data"]["alerts"]
-            return next(alert["state"] for alert in alerts if alert["name"] == "NodeExporterDown")
+            alerts = json.loads(http_get(host, f"{VMALERT}/api/v1/alerts"))["data"]["alerts"] or []
+            return next((alert["state"] for alert in alerts if alert["name"] == "NodeExporterDown"), "inactive")
 
         assert wait_for(lambda: alert_state() == "pending", timeout=60)
         assert wait_for(lambda: alert_state() == "firing", timeout=60)

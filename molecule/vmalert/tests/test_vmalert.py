@@ -4,7 +4,7 @@
 
 Tests run in file order: the first ones only look, the later ones converge
 again with rule files that vmalert or the controller-side check refuses, and
-the last ones change the rules and put them back.
+the last one changes the rules (the scenario is destroyed afterwards).
 """
 
 from __future__ import annotations

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0 (see LICENSE)
+"""The vmstack.monitoring.grafana_dashboards_prepare and grafana_datasources_file filters.
+
+See grafana_dashboards_prepare.yml and grafana_datasources_file.yml; the logic
+lives in module_utils/grafana_dashboards.py and grafana_datasources.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vmstack.monitoring.plugins.module_utils import grafana_dashboards, grafana_datasources
+
+
+def grafana_dashboards_prepare(
+    entries: list[Mapping[str, Any]],
+    datasource: str | None = None,
+    datasource_types: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Bind, normalise and render dashboards: {file name: JSON text}."""
+    if not isinstance(entries, list):
+        raise AnsibleFilterError(f"grafana_dashboards_prepare expects a list of dashboards, got {type(entries).__name__}")
+    try:
+        return grafana_dashboards.prepare_dashboards(entries, datasource, datasource_types)
+    except ValueError as error:
+        raise AnsibleFilterError(f"grafana dashboards: {error}") from error
+
+
+def grafana_datasources_file(
+    datasources: list[Mapping[str, Any]],
+    default_uid: str = "",
+    previous: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The datasource provisioning document, with deleteDatasources from the previous one."""
+    if not isinstance(datasources, list):
+        raise AnsibleFilterError(f"grafana_datasources_file expects a list of datasources, got {type(datasources).__name__}")
+    try:
+        return grafana_datasources.provisioning_file(datasources, default_uid, previous)
+    except ValueError as error:
+        raise AnsibleFilterError(f"grafana datasources: {error}") from error
+
+
+class FilterModule:
+    """Ansible entry point."""
+
+    def filters(self) -> dict[str, object]:
+        return {
+            "grafana_dashboards_prepare": grafana_dashboards_prepare,
+            "grafana_datasources_file": grafana_datasources_file,
+        }

@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters for the promoter relay: its config file, and Alertmanager's webhooks to it.
+
+The logic lives in module_utils/promoter.py; these wrappers only turn its
+errors into AnsibleFilterError so a play fails with the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
+
+
+def _failing_as_filter_error(function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (ValueError, KeyError) as error:
+            raise AnsibleFilterError(str(error)) from error
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+class FilterModule:
+    """vmstack.monitoring promoter filters."""
+
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "promoter_config": _failing_as_filter_error(promoter.build_config),
+            "promoter_config_problems": _failing_as_filter_error(promoter.config_problems),
+            "promoter_webhooks": _failing_as_filter_error(promoter.expand_webhooks),
+            "promoter_webhook_problems": _failing_as_filter_error(promoter.reference_problems),
+        }

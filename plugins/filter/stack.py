@@ -39,6 +39,7 @@ class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
             "join_host_port": _failing_as_filter_error(ports.join_host_port),
+            "probe_address": _failing_as_filter_error(ports.probe_address),
             "default_port": _failing_as_filter_error(ports.default_port),
             "port_conflicts": _failing_as_filter_error(port_conflicts),
             "component_endpoints": _failing_as_filter_error(topology.component_endpoints),

@@ -103,6 +103,15 @@ def join_host_port(host: str, port: int | str) -> str:
     return f"{host}:{port}"
 
 
+def probe_address(listen_address: str, port: int | str) -> str:
+    """Where a health check on the same host reaches a service listening on listen_address.
+
+    A wildcard (empty, 0.0.0.0 or ::) is reached on loopback of the same family.
+    """
+    wildcard_to_loopback = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
+    return join_host_port(wildcard_to_loopback.get(str(listen_address), str(listen_address)), port)
+
+
 @dataclass(frozen=True)
 class PortClaim:
     """A port that one component wants on one host."""

@@ -118,3 +118,11 @@ def test_port_claims_find_conflicts_on_one_host() -> None:
     claims = topology.port_claims("h", {"vmagent_port": 9100}, ["vmagent", "node_exporter"])
     [message] = ports.find_port_conflicts(claims)
     assert "node_exporter" in message and "vmagent" in message and "9100" in message
+
+
+@pytest.mark.parametrize(
+    ("listen", "expected"),
+    [("", "127.0.0.1:80"), ("0.0.0.0", "127.0.0.1:80"), ("::", "[::1]:80"), ("10.1.2.3", "10.1.2.3:80"), ("fd00::1", "[fd00::1]:80")],
+)
+def test_probe_address_reaches_wildcards_on_loopback(listen: str, expected: str) -> None:
+    assert ports.probe_address(listen, 80) == expected

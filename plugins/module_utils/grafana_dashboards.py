@@ -158,7 +158,7 @@ def bind_inputs(
         return value
 
     result = substitute({key: item for key, item in dashboard.items() if key != "__inputs"})
-    unbound = sorted({match for _, text in _walk_strings(result) for match in UNBOUND_DATASOURCE.findall(text)})
+    unbound = sorted({match for _path, text in _walk_strings(result) for match in UNBOUND_DATASOURCE.findall(text)})
     if unbound:
         raise DashboardError(
             f"{name} uses the datasource input(s) {', '.join(unbound)}, which it does not declare in __inputs; "

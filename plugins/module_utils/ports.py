@@ -61,7 +61,7 @@ COMPONENT_PORTS: dict[str, dict[str, PortSpec]] = {
         "http": PortSpec(3000, "http", "web UI and /metrics"),
     },
     "promoter": {
-        "http": PortSpec(8080, "http", "webhook receiver and /metrics"),
+        "http": PortSpec(8080, "http", "Alertmanager webhook receiver and API (no /metrics)"),
     },
 }
 

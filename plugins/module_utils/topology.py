@@ -77,9 +77,10 @@ def port_claims(
     return claims
 
 
-# Components whose HTTP port serves /metrics, in the order their jobs appear.
+# Components whose HTTP port serves /metrics, in the order their jobs appear
+# (promoter has no /metrics: its target would always be down).
 SCRAPED_COMPONENTS = ("victoria_metrics", "vmagent", "vmalert", "alertmanager", "node_exporter",
-                      "vmstorage", "vminsert", "vmselect", "grafana", "promoter")
+                      "vmstorage", "vminsert", "vmselect", "grafana")
 
 
 def stack_scrape_config(
@@ -90,14 +91,15 @@ def stack_scrape_config(
     """A scrape config with one job per component group of the inventory.
 
     Only the HTTP (metrics) port of each component is a target, never a
-    gossip or RPC port, and each host:port appears once. An inventory with
+    gossip or RPC port, and each host:port appears once, in sorted order. An inventory with
     none of the groups gives an empty dict (no scraping).
     """
     jobs = []
     for component in SCRAPED_COMPONENTS:
         if component not in COMPONENT_PORTS:
             continue
-        targets = list(dict.fromkeys(component_endpoints(groups, hostvars, component)))
+        # Sorted, so that the config does not change when the inventory lists hosts in another order.
+        targets = sorted(set(component_endpoints(groups, hostvars, component)))
         if targets:
             jobs.append({"job_name": component, "static_configs": [{"targets": targets}]})
     if not jobs:
@@ -118,6 +120,7 @@ COMPONENT_HOME_PATHS = {
     "node_exporter": "/metrics",
     "vmselect": "/select/0/vmui/",
     "grafana": "/",
+    "promoter": "/api/v1/receivers",
 }
 
 

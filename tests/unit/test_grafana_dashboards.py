@@ -38,8 +38,9 @@ def shared_dashboard() -> dict:
     }
 
 
-def prepare(entries, datasource="vm", types=TYPES):
-    return {name: json.loads(text) for name, text in gd.prepare_dashboards(entries, datasource, types).items()}
+def prepare(entries, datasource="vm", types=None):
+    files = gd.prepare_dashboards(entries, datasource, types or TYPES)
+    return {name: json.loads(text) for name, text in files.items()}
 
 
 def test_datasource_and_constant_inputs_are_bound() -> None:

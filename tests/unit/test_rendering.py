@@ -107,6 +107,8 @@ def test_urls_come_from_inventory_and_registry() -> None:
     config = topology.stack_scrape_config(groups, hostvars)
     jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
     assert jobs == {"alertmanager": ["10.0.0.1:9093", "[::1]:9193"], "node_exporter": ["10.0.0.1:9100", "db:9100"]}
+    reordered = topology.stack_scrape_config({"node_exporter": ["db", "am1"]}, hostvars)
+    assert reordered["scrape_configs"][0]["static_configs"][0]["targets"] == ["10.0.0.1:9100", "db:9100"]
     assert topology.stack_scrape_config({}, {}) == {}
     assert config["global"] == {"scrape_interval": "30s"}
     assert topology.stack_scrape_config(groups, hostvars, "5s")["global"] == {"scrape_interval": "5s", "scrape_timeout": "5s"}

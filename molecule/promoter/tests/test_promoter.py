@@ -236,7 +236,7 @@ def test_a_new_port_moves_the_relay_and_alertmanagers_webhooks(moved, node):
 
 
 def test_secrets_stay_in_the_config_file(moved, node):
-    run, _ = moved
+    run = moved[0]
     assert_no_secret(run.output, "the converge output (--diff -v)")
     config = node.file(CONFIG).content_string
     assert all(secret in config for secret in ROTATED.values())

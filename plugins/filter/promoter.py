@@ -11,21 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
-
-
-def _failing_as_filter_error(function: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except (ValueError, KeyError) as error:
-            raise AnsibleFilterError(str(error)) from error
-
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
-    return wrapper
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
 
 
 class FilterModule:
@@ -33,8 +20,8 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            "promoter_config": _failing_as_filter_error(promoter.build_config),
-            "promoter_config_problems": _failing_as_filter_error(promoter.config_problems),
-            "promoter_webhooks": _failing_as_filter_error(promoter.expand_webhooks),
-            "promoter_webhook_problems": _failing_as_filter_error(promoter.reference_problems),
+            "promoter_config": failing_as_filter_error(promoter.build_config),
+            "promoter_config_problems": failing_as_filter_error(promoter.config_problems),
+            "promoter_webhooks": failing_as_filter_error(promoter.expand_webhooks),
+            "promoter_webhook_problems": failing_as_filter_error(promoter.reference_problems),
         }

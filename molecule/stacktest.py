@@ -51,10 +51,13 @@ def run_playbook(
     extra_vars: dict[str, Any] | None = None,
     options: list[str] | None = None,
     groups: dict[str, list[str]] | None = None,
+    inventories: list[Path] | None = None,
 ) -> PlaybookRun:
     """Run a playbook against Podman containers, the way a user runs it.
 
-    The hosts form the group "converged" unless ``groups`` names the inventory groups.
+    The hosts form the group "converged" unless ``groups`` names the inventory
+    groups; ``inventories`` are more inventory sources (hosts that exist only
+    on paper, for derived URLs).
     """
     with tempfile.TemporaryDirectory() as workdir:
         inventory = Path(workdir) / "inventory.yml"
@@ -64,7 +67,8 @@ def run_playbook(
             "vars": {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"},
             "children": groups,
         }}))
-        command = ["ansible-playbook", "-i", str(inventory), str(playbook)] + (options or [])
+        sources = [str(inventory)] + [str(source) for source in inventories or []]
+        command = ["ansible-playbook"] + [arg for source in sources for arg in ("-i", source)] + [str(playbook)] + (options or [])
         if extra_vars:
             command += ["-e", json.dumps(extra_vars)]
         env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",

@@ -12,18 +12,15 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import re
 import shlex
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from stacktest import PlaybookRun, http_get, wait_for
+from stacktest import PlaybookRun, http_get, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 REPO = SCENARIO.parent.parent
@@ -53,21 +50,8 @@ PORTS = _load_ports_module()
 
 def converge(extra_vars: dict[str, Any] | None = None, options: list[str] | None = None) -> PlaybookRun:
     """Run converge.yml as Molecule does: the container in its groups, plus inventory/hosts.yml."""
-    with tempfile.TemporaryDirectory() as workdir:
-        containers = Path(workdir) / "containers.json"
-        containers.write_text(json.dumps({"all": {
-            "vars": {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"},
-            "children": {group: {"hosts": {HOST: {}}} for group in GROUPS},
-        }}))
-        command = ["ansible-playbook", "-i", str(containers), "-i", str(INVENTORY), str(CONVERGE)] + (options or [])
-        if extra_vars:
-            command += ["-e", json.dumps(extra_vars)]
-        env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_CALLBACK_RESULT_FORMAT="yaml", ANSIBLE_HOST_KEY_CHECKING="0")
-        completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    output = completed.stdout + completed.stderr
-    print(f"$ {shlex.join(command)}\n{output}")
-    return PlaybookRun(completed.returncode, output)
+    return run_playbook(CONVERGE, [HOST], extra_vars=extra_vars, options=options,
+                        groups={group: [HOST] for group in GROUPS}, inventories=[INVENTORY])
 
 
 def converge_vmalert(extra_vars: dict[str, Any] | None = None, options: list[str] | None = None) -> PlaybookRun:

@@ -2,36 +2,41 @@
 # Apache License 2.0
 """The single-node stack end to end, with real binaries under systemd.
 
+promoter and Grafana are the test bench's STAND-INS (tests/bench/*-stand-in),
+as neither can be downloaded here: the promoter stand-in records what
+Alertmanager posts to it instead of sending it to DingTalk or WeChat Work.
+
 Tests run in file order; the later ones stop services or try bad configs and
 restore what they change.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
 from pathlib import Path
-from urllib.parse import quote
 
-from stacktest import http_get, run_playbook, wait_for
+from stacktest import http_get, query_vm, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
 HOST = "vmstack-stack"
-GROUPS = {name: [HOST] for name in ("node_exporter", "victoria_metrics", "vmagent", "vmalert", "alertmanager")}
+GROUPS = {name: [HOST] for name in ("node_exporter", "victoria_metrics", "vmagent", "vmalert", "alertmanager",
+                                    "promoter", "grafana")}
+UNITS = ("node_exporter", "victoria-metrics", "vmagent", "vmalert", "alertmanager", "promoter", "grafana")
 VM = "http://127.0.0.1:8428"
 VMALERT = "http://127.0.0.1:8880"
+PROMOTER = "http://127.0.0.1:8080"
+GRAFANA = "http://127.0.0.1:3000"
 NOTIFICATIONS = "/var/lib/webhook-recorder/notifications.jsonl"
-
-
-def query(host, expr: str, at: float | None = None) -> list:
-    url = f"{VM}/api/v1/query?query={quote(expr)}" + (f"&time={at}" if at else "")
-    return json.loads(http_get(host, url))["data"]["result"]
+# The two alerts of vars/settings.yml, both firing while node_exporter is down.
+TEST_ALERTS = ("NodeExporterDown", "NodeExporterScrapeFailing")
 
 
 def value(host, expr: str, at: float | None = None) -> float:
-    return float(query(host, expr, at)[0]["value"][1])
+    return float(query_vm(host, expr, at)[0]["value"][1])
 
 
 def main_pid(host, unit: str) -> str:
@@ -39,12 +44,27 @@ def main_pid(host, unit: str) -> str:
 
 
 def pids(host) -> dict[str, str]:
-    return {unit: main_pid(host, unit) for unit in ("node_exporter", "victoria-metrics", "vmagent", "vmalert", "alertmanager")}
+    return {unit: main_pid(host, unit) for unit in UNITS}
 
 
-def notifications(host) -> list[dict]:
-    text = host.check_output(f"cat {NOTIFICATIONS} 2>/dev/null || true")
-    return [json.loads(line)["body"] for line in text.splitlines() if line.strip()]
+def deliveries(host) -> list[tuple[str, dict]]:
+    """Where each Alertmanager notification went (promoter's path, or
+    "recorder"), with its webhook body."""
+    recorder = host.check_output(f"cat {NOTIFICATIONS} 2>/dev/null || true")
+    promoter = http_get(host, f"{PROMOTER}/-/stand-in/requests")
+    sent = [("recorder", json.loads(line)["body"]) for line in recorder.splitlines() if line.strip()]
+    for line in promoter.splitlines():
+        if line.strip():
+            record = json.loads(line)
+            assert record["known"], f"promoter has no receiver for {record['path']}"
+            sent.append((record["path"], record["body"]))
+    return sent
+
+
+def delivered(host, status: str) -> set[tuple[str, str]]:
+    """(where, alertname) of the notifications with this status about the test's alerts."""
+    return {(where, body["groupLabels"].get("alertname")) for where, body in deliveries(host)
+            if body["status"] == status and body["groupLabels"].get("alertname") in TEST_ALERTS}
 
 
 def converge(**kwargs):
@@ -52,7 +72,7 @@ def converge(**kwargs):
 
 
 def test_every_service_runs(host):
-    for unit in ("node_exporter", "victoria-metrics", "vmagent", "vmalert", "alertmanager"):
+    for unit in UNITS:
         assert host.service(unit).is_running, unit
         assert host.service(unit).is_enabled, unit
 
@@ -75,42 +95,76 @@ def test_vmalert_notifies_alertmanager_on_its_real_port(host):
 
 
 def test_a_recorded_series_from_the_library_appears(host):
-    assert wait_for(lambda: len(query(host, "instance:node_cpu_utilisation:rate5m")) > 0, timeout=120)
+    assert wait_for(lambda: len(query_vm(host, "instance:node_cpu_utilisation:rate5m")) > 0, timeout=120)
 
 
-def test_alert_fires_reaches_the_webhook_and_resolves(host):
+def test_the_overview_dashboard_queries_answer(host):
+    """Every query of the collection's own dashboard runs on this stack's
+    VictoriaMetrics, and its component and host panels have data."""
+    dashboard = json.loads((SCENARIO.parents[1] / "roles/grafana/files/dashboards/vmstack-overview.json").read_text())
+    queries = [target["expr"].replace("$instance", ".+") for panel in dashboard["panels"]
+               for target in panel.get("targets", [])]
+    results = {expr: query_vm(host, expr) for expr in queries}
+    jobs = {sample["metric"].get("job") for sample in results[queries[0]]}
+    assert {"victoria_metrics", "vmagent", "vmalert", "alertmanager"} <= jobs, jobs
+    for series in ("instance:node_cpu_utilisation:rate5m", "instance:node_memory_utilisation:ratio",
+                   "instance:node_load1_per_cpu:ratio"):
+        assert results[next(expr for expr in queries if expr.startswith(series))], series
+
+
+def test_alerts_reach_promoter_by_severity_and_resolve(host):
+    """The routes of the example inventory: critical to DingTalk with
+    `continue` (so the catch-all recorder after it gets it too), warning to
+    WeChat Work only."""
+    expected = {("/dingtalk/send", "NodeExporterDown"), ("recorder", "NodeExporterDown"),
+                ("/wechat/send", "NodeExporterScrapeFailing")}
     host.check_output("systemctl stop node_exporter")
     try:
-        def alert_state() -> str:
+        def alert_states() -> dict[str, str]:
             alerts = json.loads(http_get(host, f"{VMALERT}/api/v1/alerts"))["data"]["alerts"] or []
-            return next((alert["state"] for alert in alerts if alert["name"] == "NodeExporterDown"), "inactive")
+            return {name: next((alert["state"] for alert in alerts if alert["name"] == name), "inactive")
+                    for name in TEST_ALERTS}
 
-        assert wait_for(lambda: alert_state() == "pending", timeout=60)
-        assert wait_for(lambda: alert_state() == "firing", timeout=60)
-
-        def firing() -> list[dict]:
-            return [n for n in notifications(host) if n["status"] == "firing" and n["groupLabels"].get("alertname") == "NodeExporterDown"]
-
-        assert wait_for(lambda: len(firing()) > 0, timeout=60)
-        notification = firing()[0]
-        assert notification["receiver"] == "recorder"
-        assert notification["groupLabels"] == {"alertname": "NodeExporterDown", "severity": "critical"}
-        alert = notification["alerts"][0]
-        assert alert["labels"]["severity"] == "critical" and alert["labels"]["job"] == "node_exporter"
-        assert "is down" in alert["annotations"]["summary"]
+        assert wait_for(lambda: "pending" in alert_states().values(), timeout=60)
+        assert wait_for(lambda: set(alert_states().values()) == {"firing"}, timeout=60), alert_states()
+        assert wait_for(lambda: delivered(host, "firing") >= expected, timeout=60), deliveries(host)
+        assert delivered(host, "firing") == expected
+        receivers = {"/dingtalk/send": "oncall", "/wechat/send": "ops", "recorder": "recorder"}
+        for where, body in deliveries(host):
+            if body["groupLabels"].get("alertname") not in TEST_ALERTS:
+                continue
+            assert body["receiver"] == receivers[where]
+            alert = body["alerts"][0]
+            assert alert["labels"]["severity"] == ("warning" if where == "/wechat/send" else "critical")
+            assert alert["labels"]["job"] == "node_exporter" and alert["annotations"]["summary"].startswith("node_exporter")
     finally:
         host.check_output("systemctl start node_exporter")
 
-    def resolved() -> list[dict]:
-        return [n for n in notifications(host) if n["status"] == "resolved" and n["groupLabels"].get("alertname") == "NodeExporterDown"]
+    assert wait_for(lambda: delivered(host, "resolved") == expected, timeout=120), deliveries(host)
 
-    assert wait_for(lambda: len(resolved()) > 0, timeout=120)
+
+def test_grafana_shows_the_stack(host):
+    """Grafana (stand-in) runs with a generated admin password kept for root only,
+    the datasource pointing at this host's VictoriaMetrics, and the collection's dashboard."""
+    assert json.loads(http_get(host, f"{GRAFANA}/api/health"))["database"] == "ok"
+    password_file = host.file("/etc/grafana/admin-password")
+    assert (password_file.user, password_file.mode) == ("root", 0o600)
+    credentials = base64.b64encode(f"admin:{password_file.content_string.strip()}".encode()).decode()
+    search = host.check_output(f"curl -fsS --max-time 10 -H 'Authorization: Basic {credentials}' {GRAFANA}/api/search")
+    assert "vmstack-overview" in search, search
+    datasources = host.file("/etc/grafana/provisioning/datasources/vmstack.yml").content_string
+    assert f"url: http://{HOST}:8428" in datasources, datasources
 
 
 def test_check_mode_reports_nothing_to_change(host):
     run = converge(options=["--check", "--diff"])
     assert run.returncode == 0, run.output
     assert run.changed(HOST) == 0, run.output
+    # The closing summary: where each component answers, and where Grafana's
+    # password is kept, never the password itself.
+    assert f"http://{HOST}:3000/" in run.output and f"http://{HOST}:8080/" in run.output
+    assert f"the password is in /etc/grafana/admin-password on {HOST} (root only)" in " ".join(run.output.split())
+    assert host.file("/etc/grafana/admin-password").content_string.strip() not in run.output
 
 
 def test_tag_vm_changes_only_victoria_metrics(host):
@@ -130,7 +184,8 @@ def test_tag_vm_changes_only_victoria_metrics(host):
 def test_skip_tags_leaves_node_exporter_untouched(host):
     unit_before = host.file("/etc/systemd/system/node_exporter.service").content_string
     before = pids(host)
-    run = converge(options=["--skip-tags", "node_exporter"],
+    # Grafana and promoter are skipped as well, only to save time.
+    run = converge(options=["--skip-tags", "node_exporter,grafana,promoter"],
                    extra_vars={"node_exporter_disabled_collectors": ["wifi"]})
     assert run.returncode == 0, run.output
     assert host.file("/etc/systemd/system/node_exporter.service").content_string == unit_before

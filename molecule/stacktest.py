@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote
 
 import testinfra
 
@@ -100,6 +101,12 @@ def container(name: str) -> Any:
 def http_get(host: Any, url: str) -> str:
     """Fetch a URL from inside a container and return the body."""
     return host.check_output(f"curl -fsSg --max-time 10 {shlex.quote(url)}")
+
+
+def query_vm(host: Any, expr: str, at: float | None = None, base: str = "http://127.0.0.1:8428") -> list:
+    """The result of an instant query to VictoriaMetrics (at a Unix time, else now)."""
+    url = f"{base}/api/v1/query?query={quote(expr)}" + (f"&time={at}" if at else "")
+    return json.loads(http_get(host, url))["data"]["result"]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 60, interval: float = 1) -> bool:

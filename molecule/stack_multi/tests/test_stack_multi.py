@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import quote
 
-from stacktest import container, http_get, run_playbook, wait_for
+from stacktest import container, query_vm, run_playbook, wait_for
 
 CONVERGE = Path(__file__).resolve().parent.parent / "converge.yml"
 TSDB, AGENT, AM = "vmstack-tsdb", "vmstack-agent", "vmstack-am"
@@ -22,10 +21,6 @@ GROUPS = {
 NOTIFICATIONS = "/var/lib/webhook-recorder/notifications.jsonl"
 
 
-def query(host, expr: str) -> list:
-    return json.loads(http_get(host, f"http://127.0.0.1:8428/api/v1/query?query={quote(expr)}"))["data"]["result"]
-
-
 def test_each_host_runs_its_components():
     for name, units in ((TSDB, ["victoria-metrics", "vmalert", "node_exporter"]),
                         (AGENT, ["vmagent", "node_exporter"]), (AM, ["alertmanager", "node_exporter"])):
@@ -36,7 +31,7 @@ def test_each_host_runs_its_components():
 
 def test_vmagent_scrapes_every_node_into_the_remote_storage(host):
     def instances() -> set[str]:
-        return {sample["metric"]["instance"] for sample in query(host, 'up{job="node_exporter"} == 1')}
+        return {sample["metric"]["instance"] for sample in query_vm(host, 'up{job="node_exporter"} == 1')}
 
     assert wait_for(lambda: instances() == {f"{name}:9100" for name in (TSDB, AGENT, AM)}, timeout=120)
 

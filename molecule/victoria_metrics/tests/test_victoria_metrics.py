@@ -8,12 +8,10 @@ Tests run in file order: the last ones change the host (bad config, upgrade).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
-from urllib.parse import quote
 
-from stacktest import artifacts_dir, container, http_get, run_module, run_playbook, wait_for
+from stacktest import artifacts_dir, container, http_get, query_vm, run_module, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
@@ -46,11 +44,6 @@ def start_count(host) -> int:
     return len(re.findall(r"^Started victoria-metrics\.service", journal, flags=re.MULTILINE))
 
 
-def query(host, expr: str) -> list:
-    body = http_get(host, f"{BASE}/api/v1/query?query={quote(expr)}")
-    return json.loads(body)["data"]["result"]
-
-
 def test_service_active_and_enabled(host):
     service = host.service("victoria-metrics")
     assert service.is_running
@@ -66,11 +59,11 @@ def test_sample_round_trips(host):
         "curl -fsS --data-binary 'vmstack_roundtrip{probe=\"verify\"} 42' "
         f"{BASE}/api/v1/import/prometheus"
     )
-    assert wait_for(lambda: query(host, "vmstack_roundtrip")[0]["value"][1] == "42", timeout=60)
+    assert wait_for(lambda: query_vm(host, "vmstack_roundtrip")[0]["value"][1] == "42", timeout=60)
 
 
 def test_scrape_config_is_live(host):
-    assert wait_for(lambda: query(host, 'up{job="victoria-metrics"}')[0]["value"][1] == "1", timeout=60)
+    assert wait_for(lambda: query_vm(host, 'up{job="victoria-metrics"}')[0]["value"][1] == "1", timeout=60)
 
 
 def test_binary_is_root_owned_and_0755(host):
@@ -180,7 +173,7 @@ def test_upgrade_replaces_binary_restarts_once_and_keeps_data(host):
         f"{BASE}/api/v1/import/prometheus"
     )
     # Samples are searchable only after VictoriaMetrics flushes them (about 1 s).
-    assert wait_for(lambda: len(query(host, "vmstack_upgrade_probe")) == 1, timeout=60)
+    assert wait_for(lambda: len(query_vm(host, "vmstack_upgrade_probe")) == 1, timeout=60)
     starts_before = start_count(host)
 
     run = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_version": NEW_VERSION})
@@ -188,7 +181,7 @@ def test_upgrade_replaces_binary_restarts_once_and_keeps_data(host):
 
     assert host.file(BINARY).sha256sum == binary_sha256(NEW_VERSION)
     assert start_count(host) == starts_before + 1
-    assert wait_for(lambda: query(host, "vmstack_upgrade_probe")[0]["value"][1] == "7", timeout=60)
+    assert wait_for(lambda: query_vm(host, "vmstack_upgrade_probe")[0]["value"][1] == "7", timeout=60)
 
     again = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_version": NEW_VERSION})
     assert again.returncode == 0 and again.changed(HOST) == 0, again.output

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from stacktest import PlaybookRun, http_get, run_playbook, wait_for
+from stacktest import PlaybookRun, http_get, query_vm, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 REPO = SCENARIO.parent.parent
@@ -31,7 +31,6 @@ HOST = "vmstack-vmalert"
 UNIT = "/etc/systemd/system/vmalert.service"
 RULES_DIR = "/etc/vmalert/rules"
 VMALERT = "http://127.0.0.1:8880"
-VM = "http://127.0.0.1:8428"
 GROUPS = ["victoria_metrics", "node_exporter", "vmalert"]
 
 
@@ -87,11 +86,6 @@ def library_groups() -> dict[str, str]:
         for path in sorted(LIBRARY.glob("*.yml"))
         for group in yaml.safe_load(path.read_text())["groups"]
     }
-
-
-def query(host, expr: str) -> list:
-    body = http_get(host, f"{VM}/api/v1/query?query={expr}")
-    return json.loads(body)["data"]["result"]
 
 
 def unit_flags(host) -> list[str]:
@@ -242,11 +236,11 @@ def test_vmalert_refuses_a_bad_expression_and_keeps_its_rules(host):
 
 def test_recorded_series_reach_victoria_metrics(host):
     """node-recording evaluates every minute, after a random delay of up to a minute."""
-    assert wait_for(lambda: len(query(host, "instance:node_cpu_utilisation:rate5m")) > 0, timeout=150, interval=3), (
+    assert wait_for(lambda: len(query_vm(host, "instance:node_cpu_utilisation:rate5m")) > 0, timeout=150, interval=3), (
         "no instance:node_cpu_utilisation:rate5m in VictoriaMetrics; vmalert log:\n"
         + host.check_output("journalctl --unit vmalert --no-pager --output cat --lines 30")
     )
-    value = float(query(host, "instance:node_cpu_utilisation:rate5m")[0]["value"][1])
+    value = float(query_vm(host, "instance:node_cpu_utilisation:rate5m")[0]["value"][1])
     assert 0.0 <= value <= 1.0
 
 

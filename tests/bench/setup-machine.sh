@@ -3,7 +3,8 @@
 #   1. apt packages: Podman and what it needs to boot systemd containers,
 #      debootstrap for the image, and the controller-side checkers (promtool
 #      from prometheus, amtool from prometheus-alertmanager, the
-#      VictoriaMetrics binaries from victoria-metrics);
+#      VictoriaMetrics binaries from victoria-metrics; apt-ftparchive and gpg
+#      for the Grafana stand-in's APT repository);
 #   2. a Python virtualenv ($VMSTACK_VENV, default <repo>/.venv) with the exact
 #      pins of requirements-dev.txt (Molecule, ansible, testinfra, linters).
 #
@@ -26,10 +27,13 @@ require_root
 # prometheus               promtool (promtool check rules / test rules)
 # prometheus-alertmanager  amtool check-config
 # victoria-metrics         vmalert -dryRun, vmagent -dryRun, etc. on the controller
+# apt-utils gpg            apt-ftparchive and the signatures of the Grafana
+#                          stand-in's APT repository (build-grafana-stand-in.sh)
 PACKAGES=(
     podman runc uidmap fuse-overlayfs slirp4netns netavark aardvark-dns iptables
     debootstrap curl ca-certificates python3 python3-venv
     prometheus prometheus-alertmanager victoria-metrics
+    apt-utils gpg
 )
 
 # The three server packages would start their daemons on install; only their

@@ -40,7 +40,6 @@ set -euo pipefail
 # shellcheck source=tests/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-EPOCH=1704067200                  # fixed mtime of every archive and package member (2024-01-01)
 SRC="$VMSTACK_REPO/tests/bench/grafana-stand-in"
 VERSIONS=("${VMSTACK_GRAFANA_VERSION_OLD:-11.6.3-stand-in}" "${VMSTACK_GRAFANA_VERSION_NEW:-11.6.4-stand-in}")
 REPO="$VMSTACK_ARTIFACTS/grafana-apt"
@@ -78,28 +77,13 @@ stand_in_home() {
     run_quiet "grafana --version" "$home/bin/grafana" --version
 }
 
-# replace_if_changed NEW DEST LABEL: move NEW to DEST unless DEST has the same
-# bytes; prints what it did. Returns 1 when DEST was left as it was.
-replace_if_changed() {
-    local new=$1 dest=$2 label=$3
-    if cmp -s "$new" "$dest"; then
-        step "$label: unchanged"
-        return 1
-    fi
-    step "$label: packing $dest"
-    mkdir -p "$(dirname "$dest")"
-    mv "$new" "$dest.tmp"
-    mv "$dest.tmp" "$dest"
-}
-
 pack_archive() {
     local ver=$1
     local top="grafana-v$ver" base="grafana-$ver.linux-amd64"
     local archive="$VMSTACK_ARTIFACTS/grafana/v$ver/$base.tar.gz"
 
     stand_in_home "$WORK/archive-$ver/$top" "$ver"
-    (cd "$WORK/archive-$ver" && tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner \
-        --format=gnu -cf - "$top") | gzip -n >"$WORK/$base.tar.gz"
+    reproducible_tar_gz "$WORK/archive-$ver" "$top" "$WORK/$base.tar.gz"
     [[ $(tar -tzf "$WORK/$base.tar.gz" | sort) == "$(printf '%s\n' "$top/" "$top/README-STAND-IN.txt" "$top/VERSION" \
         "$top/bin/" "$top/bin/grafana" "$top/conf/" "$top/conf/defaults.ini" "$top/public/" "$top/public/index.html" | sort)" ]] ||
         die "unexpected listing of $WORK/$base.tar.gz"
@@ -138,9 +122,9 @@ Description: vmstack test bench STAND-IN for Grafana, NOT Grafana
 EOF
     chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles"
     find "$root" -type d -exec chmod 0755 {} +
-    find "$root" -exec touch -h -d "@$EPOCH" {} +
+    find "$root" -exec touch -h -d "@$STAND_IN_EPOCH" {} +
     mkdir -p "$WORK/pool"
-    SOURCE_DATE_EPOCH=$EPOCH run_quiet "dpkg-deb --build ($ver)" \
+    SOURCE_DATE_EPOCH=$STAND_IN_EPOCH run_quiet "dpkg-deb --build ($ver)" \
         dpkg-deb --root-owner-group -Zgzip --build "$root" "$deb"
     [[ $(dpkg-deb --field "$deb" Package Version | tr '\n' ' ') == "Package: grafana Version: $ver " ]] ||
         die "unexpected control fields in $deb"

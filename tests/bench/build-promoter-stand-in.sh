@@ -22,7 +22,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VER=${VMSTACK_PROMOTER_VERSION:-0.2.3}
-EPOCH=1704067200                  # fixed mtime of every archive member (2024-01-01)
 SRC="$VMSTACK_REPO/tests/bench/promoter-stand-in/promoter"
 BASE="promoter-stand-in-$VER.linux-amd64"
 DIR="$VMSTACK_ARTIFACTS/promoter/v$VER"
@@ -38,18 +37,11 @@ chmod 0755 "$WORK/$BASE" "$WORK/$BASE/promoter"
 run_quiet "python3 -m py_compile" python3 -m py_compile "$WORK/$BASE/promoter"
 rm -rf "$WORK/$BASE/__pycache__"
 run_quiet "promoter --version" "$WORK/$BASE/promoter" --version
-(cd "$WORK" && tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner \
-    --format=gnu -cf - "$BASE") | gzip -n >"$WORK/$BASE.tar.gz"
-
+reproducible_tar_gz "$WORK" "$BASE" "$WORK/$BASE.tar.gz"
 [[ $(tar -tzf "$WORK/$BASE.tar.gz" | sort) == "$(printf '%s\n' "$BASE/" "$BASE/promoter")" ]] ||
     die "unexpected listing of $WORK/$BASE.tar.gz"
 
-if cmp -s "$WORK/$BASE.tar.gz" "$ARCHIVE" && [[ -s $ARCHIVE.sha256 ]]; then
-    step "promoter stand-in v$VER: unchanged"
-else
-    step "promoter stand-in v$VER: packing $ARCHIVE"
-    mv "$WORK/$BASE.tar.gz" "$ARCHIVE.tmp"
-    mv "$ARCHIVE.tmp" "$ARCHIVE"
+if replace_if_changed "$WORK/$BASE.tar.gz" "$ARCHIVE" "promoter stand-in v$VER" || [[ ! -s $ARCHIVE.sha256 ]]; then
     # Written last, so a present .sha256 file means a complete archive.
     (cd "$DIR" && sha256sum "$BASE.tar.gz") >"$ARCHIVE.sha256.tmp"
     mv "$ARCHIVE.sha256.tmp" "$ARCHIVE.sha256"

@@ -125,3 +125,29 @@ upstream_version() {
 
 # file_sha256 FILE: the hex digest only.
 file_sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# The fixed mtime of every member of the stand-ins' archives and packages
+# (2024-01-01), so that the same sources give the same bytes.
+STAND_IN_EPOCH=1704067200
+
+# reproducible_tar_gz DIR TOP OUT: pack DIR/TOP into OUT with sorted names,
+# the fixed mtime, root as owner and no gzip timestamp.
+reproducible_tar_gz() {
+    local dir=$1 top=$2 out=$3
+    (cd "$dir" && tar --sort=name --mtime="@$STAND_IN_EPOCH" --owner=0 --group=0 --numeric-owner \
+        --format=gnu -cf - "$top") | gzip -n >"$out"
+}
+
+# replace_if_changed NEW DEST LABEL: move NEW to DEST unless DEST has the same
+# bytes; prints what it did. Returns 1 when DEST was left as it was.
+replace_if_changed() {
+    local new=$1 dest=$2 label=$3
+    if cmp -s "$new" "$dest"; then
+        step "$label: unchanged"
+        return 1
+    fi
+    step "$label: packing $dest"
+    mkdir -p "$(dirname "$dest")"
+    mv "$new" "$dest.tmp"
+    mv "$dest.tmp" "$dest"
+}

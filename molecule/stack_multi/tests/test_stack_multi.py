@@ -17,13 +17,14 @@ GROUPS = {
     "vmalert": [TSDB],
     "vmagent": [AGENT],
     "alertmanager": [AM],
+    "promoter": [AM],
 }
 NOTIFICATIONS = "/var/lib/webhook-recorder/notifications.jsonl"
 
 
 def test_each_host_runs_its_components():
     for name, units in ((TSDB, ["victoria-metrics", "vmalert", "node_exporter"]),
-                        (AGENT, ["vmagent", "node_exporter"]), (AM, ["alertmanager", "node_exporter"])):
+                        (AGENT, ["vmagent", "node_exporter"]), (AM, ["alertmanager", "promoter", "node_exporter"])):
         for unit in units:
             assert container(name).service(unit).is_running, f"{unit} on {name}"
     assert not container(AGENT).service("victoria-metrics").is_running
@@ -41,20 +42,27 @@ def test_vmalert_points_at_the_alertmanager_host(host):
 
 
 def test_alert_from_one_host_arrives_through_another():
+    """node_exporter stopped on the vmagent host: vmalert on the storage host
+    fires, Alertmanager on a third host sends the critical alert to the promoter
+    relay beside it (DingTalk) and, by `continue`, to the webhook recorder."""
     agent, am = container(AGENT), container(AM)
 
-    def notifications(status: str) -> list:
-        text = am.check_output(f"cat {NOTIFICATIONS} 2>/dev/null || true")
-        bodies = [json.loads(line)["body"] for line in text.splitlines() if line.strip()]
-        return [body for body in bodies if body["status"] == status
-                and any(alert["labels"].get("instance") == f"{AGENT}:9100" for alert in body["alerts"])]
+    def notifications(status: str) -> dict[str, list]:
+        recorder = am.check_output(f"cat {NOTIFICATIONS} 2>/dev/null || true")
+        promoter = am.check_output("curl -fsS --max-time 10 http://127.0.0.1:8080/-/stand-in/requests")
+        sent = {"recorder": [json.loads(line)["body"] for line in recorder.splitlines() if line.strip()],
+                "promoter": [record["body"] for record in map(json.loads, filter(str.strip, promoter.splitlines()))
+                             if record["path"] == "/dingtalk/send"]}
+        return {where: [body for body in bodies if body["status"] == status
+                        and any(alert["labels"].get("instance") == f"{AGENT}:9100" for alert in body["alerts"])]
+                for where, bodies in sent.items()}
 
     agent.check_output("systemctl stop node_exporter")
     try:
-        assert wait_for(lambda: len(notifications("firing")) > 0, timeout=150)
+        assert wait_for(lambda: all(notifications("firing").values()), timeout=150), notifications("firing")
     finally:
         agent.check_output("systemctl start node_exporter")
-    assert wait_for(lambda: len(notifications("resolved")) > 0, timeout=150)
+    assert wait_for(lambda: all(notifications("resolved").values()), timeout=150), notifications("resolved")
 
 
 def test_check_mode_reports_nothing_to_change():

@@ -109,6 +109,21 @@ def query_vm(host: Any, expr: str, at: float | None = None, base: str = "http://
     return json.loads(http_get(host, url))["data"]["result"]
 
 
+def deliveries(host: Any) -> list[tuple[str, dict]]:
+    """The Alertmanager notifications a stack host received, each as (where,
+    webhook body): where is "recorder" for the stack scenarios' webhook
+    recorder, else the path the promoter stand-in was posted to."""
+    recorder = host.check_output("cat /var/lib/webhook-recorder/notifications.jsonl 2>/dev/null || true")
+    promoter = http_get(host, "http://127.0.0.1:8080/-/stand-in/requests")
+    sent = [("recorder", json.loads(line)["body"]) for line in recorder.splitlines() if line.strip()]
+    for line in promoter.splitlines():
+        if line.strip():
+            record = json.loads(line)
+            assert record["known"], f"promoter has no receiver for {record['path']}"
+            sent.append((record["path"], record["body"]))
+    return sent
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 60, interval: float = 1) -> bool:
     """Poll until condition() is true or the timeout passes; return the last result."""
     deadline = time.monotonic() + timeout

@@ -18,7 +18,7 @@ import re
 import time
 from pathlib import Path
 
-from stacktest import http_get, query_vm, run_playbook, wait_for
+from stacktest import deliveries, http_get, query_vm, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
@@ -28,9 +28,7 @@ GROUPS = {name: [HOST] for name in ("node_exporter", "victoria_metrics", "vmagen
 UNITS = ("node_exporter", "victoria-metrics", "vmagent", "vmalert", "alertmanager", "promoter", "grafana")
 VM = "http://127.0.0.1:8428"
 VMALERT = "http://127.0.0.1:8880"
-PROMOTER = "http://127.0.0.1:8080"
 GRAFANA = "http://127.0.0.1:3000"
-NOTIFICATIONS = "/var/lib/webhook-recorder/notifications.jsonl"
 # The two alerts of vars/settings.yml, both firing while node_exporter is down.
 TEST_ALERTS = ("NodeExporterDown", "NodeExporterScrapeFailing")
 
@@ -45,20 +43,6 @@ def main_pid(host, unit: str) -> str:
 
 def pids(host) -> dict[str, str]:
     return {unit: main_pid(host, unit) for unit in UNITS}
-
-
-def deliveries(host) -> list[tuple[str, dict]]:
-    """Where each Alertmanager notification went (promoter's path, or
-    "recorder"), with its webhook body."""
-    recorder = host.check_output(f"cat {NOTIFICATIONS} 2>/dev/null || true")
-    promoter = http_get(host, f"{PROMOTER}/-/stand-in/requests")
-    sent = [("recorder", json.loads(line)["body"]) for line in recorder.splitlines() if line.strip()]
-    for line in promoter.splitlines():
-        if line.strip():
-            record = json.loads(line)
-            assert record["known"], f"promoter has no receiver for {record['path']}"
-            sent.append((record["path"], record["body"]))
-    return sent
 
 
 def delivered(host, status: str) -> set[tuple[str, str]]:

@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from stacktest import container, query_vm, run_playbook, wait_for
+from stacktest import container, deliveries, query_vm, run_playbook, wait_for
 
 CONVERGE = Path(__file__).resolve().parent.parent / "converge.yml"
 TSDB, AGENT, AM = "vmstack-tsdb", "vmstack-agent", "vmstack-am"
@@ -19,7 +18,6 @@ GROUPS = {
     "alertmanager": [AM],
     "promoter": [AM],
 }
-NOTIFICATIONS = "/var/lib/webhook-recorder/notifications.jsonl"
 
 
 def test_each_host_runs_its_components():
@@ -48,14 +46,12 @@ def test_alert_from_one_host_arrives_through_another():
     agent, am = container(AGENT), container(AM)
 
     def notifications(status: str) -> dict[str, list]:
-        recorder = am.check_output(f"cat {NOTIFICATIONS} 2>/dev/null || true")
-        promoter = am.check_output("curl -fsS --max-time 10 http://127.0.0.1:8080/-/stand-in/requests")
-        sent = {"recorder": [json.loads(line)["body"] for line in recorder.splitlines() if line.strip()],
-                "promoter": [record["body"] for record in map(json.loads, filter(str.strip, promoter.splitlines()))
-                             if record["path"] == "/dingtalk/send"]}
-        return {where: [body for body in bodies if body["status"] == status
-                        and any(alert["labels"].get("instance") == f"{AGENT}:9100" for alert in body["alerts"])]
-                for where, bodies in sent.items()}
+        sent = {"recorder": [], "/dingtalk/send": []}
+        for where, body in deliveries(am):
+            if where in sent and body["status"] == status and any(
+                    alert["labels"].get("instance") == f"{AGENT}:9100" for alert in body["alerts"]):
+                sent[where].append(body)
+        return sent
 
     agent.check_output("systemctl stop node_exporter")
     try:

@@ -28,14 +28,9 @@ import pytest
 import yaml
 
 from stacktest import artifacts_dir, container, http_get, run_playbook, wait_for
+from grafana_scenario import CONVERGE, FRESH, GROUPS, NEW_VERSION, OLD_VERSION, SCENARIO
 
-SCENARIO = Path(__file__).resolve().parent.parent
-CONVERGE = SCENARIO / "converge.yml"
 HOST = "vmstack-grafana"
-FRESH = "vmstack-grafana-fresh"
-GROUPS = {"victoria_metrics": ["vm-1.example.invalid"]}
-OLD_VERSION = os.environ.get("VMSTACK_GRAFANA_VERSION_OLD", "11.6.3-stand-in")
-NEW_VERSION = os.environ.get("VMSTACK_GRAFANA_VERSION_NEW", "11.6.4-stand-in")
 BASE = "http://127.0.0.1:3000"
 DASHBOARDS = "/var/lib/grafana/dashboards"
 DATASOURCES = "/etc/grafana/provisioning/datasources/vmstack.yml"

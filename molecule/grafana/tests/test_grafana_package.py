@@ -22,24 +22,16 @@ file order.
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Callable
 
 import pytest
 
 from stacktest import PlaybookRun, artifacts_dir, container, http_get, run_playbook, wait_for
+from grafana_scenario import CONVERGE, FRESH, GROUPS, NEW_VERSION, OLD_VERSION
 
-SCENARIO = Path(__file__).resolve().parent.parent
-CONVERGE = SCENARIO / "converge.yml"
 HOST = "vmstack-grafana-package"
 TWIN = "vmstack-grafana-package-twin"
-# test_grafana.py's host for check mode on a fresh host; check mode leaves it fresh.
-FRESH = "vmstack-grafana-fresh"
-GROUPS = {"victoria_metrics": ["vm-1.example.invalid"]}
-OLD_VERSION = os.environ.get("VMSTACK_GRAFANA_VERSION_OLD", "11.6.3-stand-in")
-NEW_VERSION = os.environ.get("VMSTACK_GRAFANA_VERSION_NEW", "11.6.4-stand-in")
 MISSING_VERSION = "11.6.99-stand-in"
 REPOSITORY = "http://127.0.0.1:8800"
 HEALTH = "http://127.0.0.1:3000/api/health"

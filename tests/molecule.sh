@@ -14,7 +14,6 @@ export VMSTACK_REPORTS="${VMSTACK_REPORTS:-$VMSTACK_CACHE/reports}"
 mkdir -p "$VMSTACK_REPORTS"
 
 # The roles use FQCNs (vmstack.monitoring.*): make this checkout the installed collection.
-export VMSTACK_COLLECTIONS_PATH="$VMSTACK_CACHE/collections"
 mkdir -p "$VMSTACK_COLLECTIONS_PATH/ansible_collections/vmstack"
 ln -sfn "$VMSTACK_REPO" "$VMSTACK_COLLECTIONS_PATH/ansible_collections/vmstack/monitoring"
 export ANSIBLE_COLLECTIONS_PATH="$VMSTACK_COLLECTIONS_PATH"

@@ -19,9 +19,9 @@ trap 'podman rm -f -t 0 "$name" >/dev/null 2>&1 || true; rm -rf "$workdir"' EXIT
 
 # shellcheck source=/dev/null
 source "$VMSTACK_VENV/bin/activate"
-export ANSIBLE_COLLECTIONS_PATH="$VMSTACK_CACHE/collections"
-mkdir -p "$ANSIBLE_COLLECTIONS_PATH/ansible_collections/vmstack"
-ln -sfn "$VMSTACK_REPO" "$ANSIBLE_COLLECTIONS_PATH/ansible_collections/vmstack/monitoring"
+export ANSIBLE_COLLECTIONS_PATH="$VMSTACK_COLLECTIONS_PATH"
+mkdir -p "$VMSTACK_COLLECTIONS_PATH/ansible_collections/vmstack"
+ln -sfn "$VMSTACK_REPO" "$VMSTACK_COLLECTIONS_PATH/ansible_collections/vmstack/monitoring"
 
 if [[ $target == stack ]]; then
     groups=(node_exporter victoria_metrics alertmanager vmalert)

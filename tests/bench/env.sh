@@ -17,6 +17,11 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$VMSTACK_REPO/tests/bench/containers.
 export VMSTACK_CACHE="${VMSTACK_CACHE:-$HOME/.cache/vmstack-test}"
 # Local release artifacts in the upstream layout (see build-artifacts.sh).
 export VMSTACK_ARTIFACTS="${VMSTACK_ARTIFACTS:-$VMSTACK_CACHE/artifacts}"
+# Where this checkout is linked as the installed collection vmstack.monitoring
+# (the roles use FQCNs). One per checkout, so that two checkouts on one machine
+# never test each other's code.
+VMSTACK_COLLECTIONS_PATH="${VMSTACK_COLLECTIONS_PATH:-$VMSTACK_CACHE/collections/$(printf '%s' "$VMSTACK_REPO" | sha256sum | cut -c1-12)}"
+export VMSTACK_COLLECTIONS_PATH
 # Python virtualenv with Molecule, ansible-core, testinfra, linters.
 export VMSTACK_VENV="${VMSTACK_VENV:-$VMSTACK_REPO/.venv}"
 # The systemd test-host image (see build-image.sh).

@@ -65,7 +65,7 @@ def run_playbook(
         groups = {name: {"hosts": {host: {} for host in members}}
                   for name, members in (groups or {"converged": hosts}).items()}
         inventory.write_text(json.dumps({"all": {
-            "vars": {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"},
+            "vars": {"ansible_connection": "podman", "ansible_python_interpreter": "/usr/bin/python3"},
             "children": groups,
         }}))
         sources = [str(inventory)] + [str(source) for source in inventories or []]
@@ -85,7 +85,7 @@ def run_module(host: str, module: str, args: dict[str, Any]) -> PlaybookRun:
     with tempfile.TemporaryDirectory() as workdir:
         inventory = Path(workdir) / "inventory.yml"
         inventory.write_text(json.dumps({"all": {"hosts": {host: {
-            "ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+            "ansible_connection": "podman", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
         command = ["ansible", "-i", str(inventory), host, "-m", module, "-a", json.dumps(args)]
         completed = subprocess.run(command, capture_output=True, text=True, check=False,
                                    env=dict(os.environ, ANSIBLE_NOCOLOR="1"))

@@ -49,12 +49,12 @@ FLOOR_SERVICES = {
                          "-storageDataPath=/var/lib/floor-vm -httpListenAddr=:8428", "http://127.0.0.1:8428/health"),
     "vmagent": ("VictoriaMetrics/v{vm}/vmutils-linux-amd64-v{vm}.tar.gz", "vmagent-prod",
                 "-remoteWrite.url=http://127.0.0.1:8428/api/v1/write -remoteWrite.tmpDataPath=/var/lib/floor-vmagent "
-                "-promscrape.config=/etc/floor/scrape.yml", "http://127.0.0.1:8429/health"),
+                "-promscrape.config=/usr/local/etc/floor-scrape.yml", "http://127.0.0.1:8429/health"),
     "vmalert": ("VictoriaMetrics/v{vm}/vmutils-linux-amd64-v{vm}.tar.gz", "vmalert-prod",
-                "-rule=/etc/floor/rules.yml -datasource.url=http://127.0.0.1:8428 "
+                "-rule=/usr/local/etc/floor-rules.yml -datasource.url=http://127.0.0.1:8428 "
                 "-notifier.url=http://127.0.0.1:9093", "http://127.0.0.1:8880/health"),
     "alertmanager": ("alertmanager/v{am}/alertmanager-{am}.linux-amd64.tar.gz", "alertmanager-{am}.linux-amd64/alertmanager",
-                     "--config.file=/etc/floor/alertmanager.yml --storage.path=/var/lib/floor-am "
+                     "--config.file=/usr/local/etc/floor-alertmanager.yml --storage.path=/var/lib/floor-am "
                      "--cluster.listen-address=", "http://127.0.0.1:9093/-/healthy"),
     "node_exporter": ("node_exporter/v{ne}/node_exporter-{ne}.linux-amd64.tar.gz",
                       "node_exporter-{ne}.linux-amd64/node_exporter", "", "http://127.0.0.1:9100/metrics"),
@@ -73,7 +73,7 @@ FLOOR_PLAY = """\
       ansible.builtin.copy: {src: "{{ floor_dir }}/{{ item.key }}", dest: "/usr/local/bin/{{ item.key }}", mode: "0755"}
       loop: "{{ floor_services | dict2items }}"
     - name: Write the configs
-      ansible.builtin.copy: {content: "{{ item.value }}", dest: "/etc/floor/{{ item.key }}", mode: "0644"}
+      ansible.builtin.copy: {content: "{{ item.value }}", dest: "/usr/local/etc/floor-{{ item.key }}", mode: "0644"}
       loop: "{{ floor_configs | dict2items }}"
     - name: Write the units
       ansible.builtin.copy:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.vmselector impo
     SelectorSyntax,
     check_series_selector,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import NEWEST_KNOWN, parse_version
 
 V1795 = parse_version("1.79.5")
 V1112 = parse_version("1.112.0")
@@ -649,3 +650,10 @@ def test_keys_backported_to_long_term_support_lines():
     config = job("ec2_sd_configs: [{region: r, profile: p}]\n")
     assert errors(config, vm_version="1.136.3") and errors(config, vm_version="1.136.4") == []
     assert errors(config, vm_version="1.139.0") and errors(config, vm_version="1.140.0") == []
+
+
+def test_docs_name_the_newest_known_release():
+    root = Path(__file__).resolve().parents[2]
+    for name in ("README.md", "plugins/modules/scrape_config.py", "plugins/filter/validate_scrape_config.yml",
+                 "plugins/filter/validate_rule_file.yml"):
+        assert f"up to {NEWEST_KNOWN}" in (root / name).read_text(encoding="utf-8"), name

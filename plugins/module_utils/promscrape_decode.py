@@ -63,7 +63,8 @@ _GO_TYPE_OF_KIND = {
     "bool": "bool",
     "int": "int",
     "uint": "uint64",
-    "duration": "promutils.Duration",
+    # Durations unmarshal through a string, so the binary names that type.
+    "duration": "string",
     "strlist": "[]string",
     "strmap": "map[string]string",
     "strlistmap": "map[string][]string",

@@ -37,8 +37,8 @@ class Key:
     since: str | None = None
     removed: str | None = None
     # Long-term-support lines that got the key in a later patch release
-    # (see vmversion.Feature).
-    lts: dict[str, str] = field(default_factory=dict)
+    # (see vmversion.Feature).  Not hashed: a dict cannot be.
+    lts: dict[str, str] = field(default_factory=dict, hash=False)
 
     def available_in(self, version: Version) -> bool:
         if self.since is not None and not Feature(self.since, self.lts).available_in(version):

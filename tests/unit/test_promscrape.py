@@ -164,6 +164,7 @@ def test_values_yaml_v2_coerces(body):
     ("sample_limit: 10k\n", "into int"),
     ("params: {module: http_2xx}\n", "into []string"),
     ("metrics_path: [a]\n", "!!seq into string"),
+    ("scrape_interval: [1m]\n", "!!seq into string"),  # as the binary words it: durations unmarshal a string
     ("static_configs: {targets: [a]}\n", "into []promscrape.StaticConfig"),
 ])
 def test_type_errors(body, expected):

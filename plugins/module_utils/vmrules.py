@@ -199,7 +199,7 @@ TEMPLATE_VARIABLES: dict[str, Availability] = {
     "$for": Availability(("1.85.1",)),
     "$type": Availability(("1.102.20", "1.110.7", "1.117.0")),
     "$isPartial": Availability(("1.110.28", "1.122.13", "1.134.0")),
-    "$interval": Availability(("1.149.0",)),
+    "$interval": Availability(("1.136.15", "1.148.1", "1.149.0")),
 }
 
 

@@ -367,6 +367,13 @@ def test_newer_functions_and_variables_pass_on_newer_vmalert() -> None:
     assert template_findings("{{ now }} {{ $for }} {{ $alertID }}", parse_version("1.129.0")) == []
 
 
+@pytest.mark.parametrize(("version", "known"), [
+    ("1.148.0", False), ("1.148.1", True), ("1.149.0", True), ("1.136.14", False), ("1.136.15", True),
+])
+def test_interval_variable_and_its_patch_releases(version: str, known: bool) -> None:
+    assert (template_findings("{{ $interval }}", parse_version(version)) == []) is known
+
+
 def test_stray_closing_braces_are_a_warning() -> None:
     assert [severity for severity, _other in template_findings("{ $labels.instance }}", parse_version("1.79.5"))] == [WARNING]
 

@@ -602,7 +602,7 @@ class _RuleFileChecker:
         if text is None:
             self.error(where, node, f"a duration must be a value like '5m', not {_kind_name(node)}")
             return
-        problem = duration_problem(text)
+        problem = self.versioned_duration_problem(text)
         if problem is None:
             return
         severity, message = problem
@@ -611,6 +611,20 @@ class _RuleFileChecker:
                 return
             severity = negative_severity
         self.report(severity, where, node, message)
+
+    def versioned_duration_problem(self, text: str) -> Optional[tuple[str, str]]:
+        """duration_problem, plus what depends on the version: Grafana's $__interval
+        (a duration from 1.113.0) and sums beyond int64 milliseconds (refused before 1.114.0)."""
+        problem = duration_problem(text)
+        if problem is not None and problem[0] == WARNING:
+            return problem
+        try:
+            parse_vm_duration(text, self.version)
+        except DurationError as err:
+            return problem or (ERROR, f"{text!r}: {err}; write e.g. '5m' or '1h30m'")
+        if "$__interval" in text:
+            return WARNING, f"{text!r} uses $__interval, which is 0 in a rule file; write seconds or minutes, e.g. '5m'"
+        return problem
 
     def check_count(self, node: Node, where: _Where, negative_severity: str = ERROR) -> None:
         if not (isinstance(node, ScalarNode) and node.tag == _INT_TAG):

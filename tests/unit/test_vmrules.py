@@ -205,6 +205,19 @@ def test_step_durations_are_a_warning() -> None:
     assert_one(warnings(rule_file(alert("        for: 5i\n"))), "evaluation steps")
 
 
+def test_grafana_interval_is_a_duration_from_1_113() -> None:
+    text = rule_file(alert("        for: $__interval\n"))
+    assert_one(errors(text, "1.112.0"), "not a duration")
+    assert errors(text, "1.113.0") == []
+    assert_one(warnings(text, "1.113.0"), "$__interval, which is 0")
+
+
+def test_too_big_durations_are_refused_before_1_114() -> None:
+    text = rule_file(alert("        for: 1000000000y\n"))
+    assert_one(errors(text, "1.112.0"), "too big duration")
+    assert errors(text, "1.114.0") == [] and warnings(text, "1.114.0") == []
+
+
 def test_negative_group_interval_is_refused_only_by_newer_vmalert() -> None:
     text = rule_file(group_settings="    interval: -1m\n")
     assert_one(warnings(text, "1.79.5"), "negative")
@@ -457,6 +470,8 @@ FILES_1150 = [
     (rule_file(alert(labels="          severity: warning\n        annotations:\n          s: '{{ $nosuch }}'\n")), False),
     (rule_file(group_settings="    intervall: 1m\n"), False),
     (rule_file(GOOD_ALERT + GOOD_ALERT), False),
+    (rule_file(alert("        for: $__interval\n")), True),
+    (rule_file(alert("        for: 1000000000y\n")), True),
 ]
 
 

@@ -22,6 +22,7 @@ WARNING_IDS: dict[str, str] = {
     "extra-document": "a second YAML document, which VictoriaMetrics never reads",
     "unchecked-file": "a referenced file or URL that the validator could not read",
     "skipped-file": "a scrape_config_files entry that the binary would skip with a logged error",
+    "newer-version": "the version is newer than the newest the validator knows, which it checks with instead",
 }
 
 

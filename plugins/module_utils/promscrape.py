@@ -53,8 +53,10 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_warn
     job_warnings,
 )
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import (
+    NEWEST_KNOWN,
     Version,
     format_version,
+    known_version,
     parse_version,
     supports,
 )
@@ -395,10 +397,15 @@ def validate_scrape_config(
     an empty environment.  Warnings whose id is in ``disabled_warnings`` are
     left out; ``warnings=False`` leaves out all of them.
     """
-    version = parse_version(vm_version)
+    asked = parse_version(vm_version)
+    version = known_version(asked)
     if non_metrics_ports is None:
         non_metrics_ports = ports.non_metrics_ports()
     run = _Validation(version, strict, base_dir, env or {}, non_metrics_ports)
+    if version != asked:
+        run.warning("newer-version", "", None, f"{format_version(asked)} is newer than the newest VictoriaMetrics "
+                    f"release this validator knows (v{NEWEST_KNOWN}); the config is checked as v{NEWEST_KNOWN} "
+                    "would read it, so keys or checks added since then are not known here")
     with _cyclic_gc_paused():
         config = run.load_main(text)
         if config is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Callable
 
 try:
@@ -42,6 +43,7 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_sche
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import DurationError, parse_vm_duration
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmselector import (
     SelectorError,
+    SelectorSyntax,
     check_series_selector,
 )
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import (
@@ -61,7 +63,8 @@ _GO_TYPE_OF_KIND = {
     "bool": "bool",
     "int": "int",
     "uint": "uint64",
-    "duration": "promutils.Duration",
+    # Durations unmarshal through a string, so the binary names that type.
+    "duration": "string",
     "strlist": "[]string",
     "strmap": "map[string]string",
     "strlistmap": "map[string][]string",
@@ -543,11 +546,10 @@ class Decoder:
         selectors = self._if_selectors(node, path)
         if selectors is None:
             return None
-        allow_or = supports(self.version, "if_list")
-        angle_groups = supports(self.version, "regex_angle_named_group")
+        syntax = _selector_syntax(self.version)
         for selector in selectors:
             try:
-                check_series_selector(selector, allow_or=allow_or, angle_named_groups=angle_groups)
+                check_series_selector(selector, syntax)
             except SelectorError as exc:
                 self.error(path, line_of(node), f"cannot parse `if` series selector {selector!r}: {exc}")
         return selectors
@@ -604,6 +606,16 @@ class Decoder:
                 return None
             zones.append(scalar.text)
         return zones
+
+
+@lru_cache(maxsize=64)
+def _selector_syntax(version: Version) -> SelectorSyntax:
+    return SelectorSyntax(
+        allow_or=supports(version, "if_list"),
+        angle_named_groups=supports(version, "regex_angle_named_group"),
+        quoted_names=supports(version, "selector_quoted_names"),
+        metric_name_per_or_group=supports(version, "selector_metric_name_per_or_group"),
+    )
 
 
 def _is_merge_key(node: yaml.Node) -> bool:

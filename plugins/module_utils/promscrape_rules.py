@@ -268,23 +268,44 @@ def _tls_problem(tls: Obj, path: str, version: Version, base_dir: str | None) ->
     return None
 
 
+_BASIC_AUTH_KEYS = ("username", "username_file", "password", "password_file")
+
+
 def _basic_auth_problem(basic: Obj, path: str, version: Version) -> Problem | None:
+    if supports(version, "basic_auth_username_optional"):
+        if not any(basic.get(key) for key in _BASIC_AUTH_KEYS):
+            return _found_at(basic, path, "username", "missing `username`, `username_file`, `password` and "
+                             "`password_file` in `basic_auth` section; give at least one, or delete the section")
+        return _basic_auth_pair_problem(basic, path)
     if supports(version, "basic_auth_username_file"):
         if not basic.get("username") and not basic.get("username_file"):
             return _found_at(basic, path, "username", "missing `username` and `username_file` in `basic_auth` "
                              "section; give one")
-        if basic.get("username") and basic.get("username_file"):
-            return _found_at(basic, path, "username_file", "both `username` and `username_file` are set in "
-                             "`basic_auth` section; keep one")
-        if basic.get("password") and basic.get("password_file"):
-            return _found_at(basic, path, "password_file", "both `password` and `password_file` are set in "
-                             "`basic_auth` section; keep one")
-        return None
+        return _basic_auth_pair_problem(basic, path)
     if not basic.get("username"):
         return _found_at(basic, path, "username", "missing `username` in `basic_auth` section; add username: <name>")
     if basic.get("password_file") and basic.has("password"):
         return _found_at(basic, path, "password_file", "both `password` and `password_file` are set in "
                          "`basic_auth` section; keep one")
+    return None
+
+
+def _basic_auth_pair_problem(basic: Obj, path: str) -> Problem | None:
+    """Each of the name and the password is given at most once."""
+    if basic.get("username") and basic.get("username_file"):
+        return _found_at(basic, path, "username_file", "both `username` and `username_file` are set in "
+                         "`basic_auth` section; keep one")
+    if basic.get("password") and basic.get("password_file"):
+        return _found_at(basic, path, "password_file", "both `password` and `password_file` are set in "
+                         "`basic_auth` section; keep one")
+    return None
+
+
+def _header_problem(headers: list[str], lines: list[int | None], path: str) -> Problem | None:
+    for index, header in enumerate(headers):
+        if ":" not in header:
+            line = lines[index] if index < len(lines) else None
+            return Problem(f"{path}[{index}]", line, f"missing ':' in header {header!r}; write it as \"Name: value\"")
     return None
 
 
@@ -314,7 +335,8 @@ def _oauth2_problem(oauth2: Obj, path: str, version: Version, base_dir: str | No
     url_problem = go_url_problem(proxy_url) if proxy_url else None
     if url_problem:
         return _found_at(oauth2, path, "proxy_url", f"cannot parse proxy_url={proxy_url!r}: {url_problem}")
-    return None
+    # The headers sent to token_url are parsed like the client's own.
+    return _header_problem(oauth2.get("headers", []), oauth2.item_lines.get("headers", []), f"{path}.headers")
 
 
 def _auth_conflict(already: str, key: str) -> str:
@@ -373,11 +395,8 @@ def client_problem(client: Obj, path: str, prefix: str, version: Version, base_d
         problem = _tls_problem(tls, sub_path("tls_config"), version, base_dir)
         if problem:
             return problem
-    for index, header in enumerate(client.get(key("headers"), [])):
-        if ":" not in header:
-            return Problem(f"{sub_path('headers')}[{index}]", client.item_lines.get(key("headers"), [None])[index],
-                           f"missing ':' in header {header!r}; write it as \"Name: value\"")
-    return None
+    return _header_problem(client.get(key("headers"), []), client.item_lines.get(key("headers"), []),
+                           sub_path("headers"))
 
 
 # -- the job as a whole ---------------------------------------------------------

@@ -13,9 +13,10 @@ takes (mostly Prometheus settings).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import (
+    Feature,
     Version,
     format_version,
     parse_version,
@@ -35,9 +36,12 @@ class Key:
     kind: str
     since: str | None = None
     removed: str | None = None
+    # Long-term-support lines that got the key in a later patch release
+    # (see vmversion.Feature).  Not hashed: a dict cannot be.
+    lts: dict[str, str] = field(default_factory=dict, hash=False)
 
     def available_in(self, version: Version) -> bool:
-        if self.since is not None and version < parse_version(self.since):
+        if self.since is not None and not Feature(self.since, self.lts).available_in(version):
             return False
         if self.removed is not None and version >= parse_version(self.removed):
             return False
@@ -120,6 +124,9 @@ _SD_LIST_SINCE = {
     "yandexcloud_sd_configs": "1.80.0",
 }
 
+# label_limit reached these long-term-support lines in a patch release.
+_LTS_LABEL_LIMIT = {"1.102": "1.102.25", "1.110": "1.110.13"}
+
 SCRAPE_CONFIG_KEYS = {
     **_keys(
         job_name="str",
@@ -145,7 +152,7 @@ SCRAPE_CONFIG_KEYS = {
         no_stale_markers=Key("bool", since="1.83.0"),
         enable_compression=Key("bool", since="1.99.0"),
         max_scrape_size=Key("str", since="1.102.0"),
-        label_limit=Key("int", since="1.121.0"),
+        label_limit=Key("int", since="1.121.0", lts=_LTS_LABEL_LIMIT),
     ),
     **HTTP_AND_PROXY_KEYS,
     # A scrape-level option in every version, before it moved into the HTTP
@@ -172,8 +179,8 @@ STRUCTS: dict[str, Struct] = {
         external_labels="strmap",
         relabel_configs=Key("list:RelabelConfig", since="1.106.0"),
         metric_relabel_configs=Key("list:RelabelConfig", since="1.106.0"),
-        label_limit=Key("int", since="1.121.0"),
-        sample_limit=Key("int", since="1.133.0"),
+        label_limit=Key("int", since="1.121.0", lts=_LTS_LABEL_LIMIT),
+        sample_limit=Key("int", since="1.133.0", lts={"1.110": "1.110.27", "1.122": "1.122.12"}),
     )),
     "ScrapeConfig": Struct("promscrape.ScrapeConfig", SCRAPE_CONFIG_KEYS),
     "StaticConfig": Struct("promscrape.StaticConfig", _keys(targets="strlist", labels="strmap")),
@@ -208,7 +215,7 @@ STRUCTS: dict[str, Struct] = {
         endpoint_params="strmap",
         tls_config="struct:TLSConfig",
         proxy_url="str",
-        headers=Key("strlist", since="1.138.0"),
+        headers=Key("strlist", since="1.138.0", lts={"1.122": "1.122.17", "1.136": "1.136.2"}),
     )),
     "TLSConfig": Struct("promauth.TLSConfig", _keys(
         ca="tls_inline",
@@ -226,7 +233,7 @@ STRUCTS: dict[str, Struct] = {
     "KubernetesNamespaces": Struct("kubernetes.Namespaces", _keys(own_namespace="bool", names="strlist")),
     "KubernetesSelector": Struct("kubernetes.Selector", _keys(role="str", label="str", field="str")),
     "KubernetesAttachMetadata": Struct("kubernetes.AttachMetadata", _keys(
-        node="bool", namespace=Key("bool", since="1.130.0"),
+        node="bool", namespace=Key("bool", since="1.130.0", lts={"1.110": "1.110.24", "1.122": "1.122.9"}),
     )),
     "AzureSDConfig": Struct("azure.SDConfig", {**_keys(
         environment="str", authentication_method="str", subscription_id="str", tenant_id="str",
@@ -256,7 +263,7 @@ STRUCTS: dict[str, Struct] = {
     "EC2SDConfig": Struct("ec2.SDConfig", _keys(
         region="str", endpoint="str", sts_endpoint="str", access_key="str", secret_key="secret",
         role_arn="str", port="int", filters=_AWS_FILTER, az_filters=_AWS_FILTER,
-        profile=Key("str", since="1.140.0"),
+        profile=Key("str", since="1.140.0", lts={"1.122": "1.122.19", "1.136": "1.136.4"}),
     )),
     "EurekaSDConfig": Struct("eureka.SDConfig", {**_keys(server="str"), **HTTP_AND_PROXY_KEYS}),
     "GCESDConfig": Struct("gce.SDConfig", _keys(
@@ -297,7 +304,7 @@ STRUCTS: dict[str, Struct] = {
     ), **HTTP_AND_PROXY_KEYS}),
     "YandexCloudSDConfig": Struct("yandexcloud.SDConfig", _keys(
         service="str", yandex_passport_oauth_token="secret", api_endpoint="str",
-        tls_config="struct:TLSConfig", folder_ids=Key("strlist", since="1.139.0"),
+        tls_config="struct:TLSConfig", folder_ids=Key("strlist", since="1.139.0", lts={"1.122": "1.122.18", "1.136": "1.136.3"}),
     )),
 }
 

@@ -6,8 +6,9 @@
 VictoriaMetrics does not use Go's time.ParseDuration here but the MetricsQL
 duration syntax: a bare number is seconds, otherwise a run of
 ``<number><unit>`` parts with units ms, s, m, h, d, w, y and i (i is "one
-step", which is zero in a scrape config).  Once a part is negative, the
-following parts are subtracted too (``1h-5m`` is 55 minutes).
+step", which is zero in a scrape config; newer releases also take
+Grafana's ``$__interval`` as a last part, zero too).  Once a part is
+negative, the following parts are subtracted too (``1h-5m`` is 55 minutes).
 """
 
 from __future__ import annotations
@@ -55,8 +56,18 @@ def _unit_of(letters: str, version: Version) -> str | None:
     return lowered[0] if lowered[0] in _UNIT_SECONDS else None
 
 
+# Grafana's interval variable: a duration part of its own (zero here, as
+# there is no step), and only as the last part.
+_GRAFANA_INTERVAL = "$__interval"
+# The binary sums the parts in float64 milliseconds and, before
+# "duration_truncates_too_big", refused a sum beyond int64.
+_INT64_MAX_MS = float(2 ** 63)
+
+
 def _scan_part(text: str, version: Version) -> tuple[float, int] | None:
     """Read one <number><unit> part at the start of text: (seconds, length)."""
+    if text == _GRAFANA_INTERVAL and supports(version, "duration_grafana_interval"):
+        return 0.0, len(text)
     match = _PART.match(text)
     if not match:
         return None
@@ -93,4 +104,6 @@ def parse_vm_duration(text: str, version: Version) -> float:
         if seconds < 0:
             negative_seen = True
         total += seconds
+    if abs(total) * 1000 > _INT64_MAX_MS and not supports(version, "duration_truncates_too_big"):
+        raise DurationError(f"too big duration {total * 1000:.0f}ms")
     return total

@@ -34,6 +34,9 @@ except ImportError:  # PyYAML is missing on this host; validate_rule_file then s
     yaml = None
     MappingNode = Node = ScalarNode = SequenceNode = None  # type: ignore[misc,assignment]
 
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import DurationError, parse_vm_duration
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import NEWEST_KNOWN, known_version
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -145,6 +148,13 @@ RULE_KEYS: dict[str, Availability] = {
 # Since this release vmalert refuses negative group interval, eval_offset,
 # limit and concurrency; older releases accept them silently.
 NEGATIVE_GROUP_SETTINGS_REFUSED = Availability(("1.94.0",))
+# eval_offset may be negative (counted back from the end of the interval);
+# its absolute value must still not exceed the group's interval.
+NEGATIVE_EVAL_OFFSET_ACCEPTED = Availability(("1.122.17", "1.136.2", "1.138.0"))
+# A group takes eval_offset or eval_delay, not both.
+EVAL_OFFSET_WITH_DELAY_REFUSED = Availability(("1.102.16", "1.110.3", "1.113.0"))
+# A rule label named __name__ is refused (it would rename the series).
+RULE_NAME_LABEL_REFUSED = Availability(("1.122.20", "1.136.5", "1.141.0"))
 
 DATASOURCE_TYPES: dict[str, Availability] = {
     "prometheus": ALWAYS,
@@ -189,7 +199,7 @@ TEMPLATE_VARIABLES: dict[str, Availability] = {
     "$for": Availability(("1.85.1",)),
     "$type": Availability(("1.102.20", "1.110.7", "1.117.0")),
     "$isPartial": Availability(("1.110.28", "1.122.13", "1.134.0")),
-    "$interval": Availability(("1.149.0",)),
+    "$interval": Availability(("1.136.15", "1.148.1", "1.149.0")),
 }
 
 
@@ -583,7 +593,8 @@ class _RuleFileChecker:
     def negative_setting_severity(self) -> str:
         return ERROR if NEGATIVE_GROUP_SETTINGS_REFUSED.covers(self.version) else WARNING
 
-    def check_duration(self, node: Node, where: _Where, negative_severity: str = WARNING) -> None:
+    def check_duration(self, node: Node, where: _Where, negative_severity: Optional[str] = WARNING) -> None:
+        """negative_severity None: a negative duration is fine here."""
         if _is_null(node):
             self.warning(where, node, "the duration is empty; remove the key or write e.g. '5m'")
             return
@@ -591,13 +602,29 @@ class _RuleFileChecker:
         if text is None:
             self.error(where, node, f"a duration must be a value like '5m', not {_kind_name(node)}")
             return
-        problem = duration_problem(text)
+        problem = self.versioned_duration_problem(text)
         if problem is None:
             return
         severity, message = problem
         if text.startswith("-"):
+            if negative_severity is None:
+                return
             severity = negative_severity
         self.report(severity, where, node, message)
+
+    def versioned_duration_problem(self, text: str) -> Optional[tuple[str, str]]:
+        """duration_problem, plus what depends on the version: Grafana's $__interval
+        (a duration from 1.113.0) and sums beyond int64 milliseconds (refused before 1.114.0)."""
+        problem = duration_problem(text)
+        if problem is not None and problem[0] == WARNING:
+            return problem
+        try:
+            parse_vm_duration(text, self.version)
+        except DurationError as err:
+            return problem or (ERROR, f"{text!r}: {err}; write e.g. '5m' or '1h30m'")
+        if "$__interval" in text:
+            return WARNING, f"{text!r} uses $__interval, which is 0 in a rule file; write seconds or minutes, e.g. '5m'"
+        return problem
 
     def check_count(self, node: Node, where: _Where, negative_severity: str = ERROR) -> None:
         if not (isinstance(node, ScalarNode) and node.tag == _INT_TAG):
@@ -689,7 +716,10 @@ class _RuleFileChecker:
         negative_severity = self.negative_setting_severity()
         for key in ("interval", "eval_offset", "eval_delay"):
             if key in entries:
-                self.check_duration(entries[key][1], where.child(key), negative_severity)
+                negative_ok = key == "eval_offset" and NEGATIVE_EVAL_OFFSET_ACCEPTED.covers(self.version)
+                self.check_duration(entries[key][1], where.child(key), None if negative_ok else negative_severity)
+        if "eval_offset" in entries and GROUP_KEYS["eval_offset"].covers(self.version):
+            self.check_eval_offset(entries, where)
         for key in ("limit", "concurrency"):
             if key in entries:
                 self.check_count(entries[key][1], where.child(key), negative_severity)
@@ -707,6 +737,35 @@ class _RuleFileChecker:
             if key in entries:
                 self.check_headers(entries[key][1], where.child(key))
         return group_labels
+
+    def check_eval_offset(self, entries: dict[str, tuple[ScalarNode, Node]], where: _Where) -> None:
+        """eval_offset must fit in the group's own interval, and excludes eval_delay."""
+        offset_node = entries["eval_offset"][1]
+        if "eval_delay" in entries and EVAL_OFFSET_WITH_DELAY_REFUSED.covers(self.version):
+            self.error(where.child("eval_delay"), entries["eval_delay"][1],
+                       "eval_offset cannot be used with eval_delay; keep one of them")
+        offset = self.duration_seconds(offset_node)
+        interval = self.duration_seconds(entries["interval"][1]) if "interval" in entries else 0.0
+        if offset is None or interval is None:
+            return  # already reported, or not a duration vmalert could compare
+        if NEGATIVE_EVAL_OFFSET_ACCEPTED.covers(self.version):
+            offset = abs(offset)
+        if offset > interval:
+            own = "" if "interval" in entries else " (the group has no interval: of its own, and " \
+                "-evaluationInterval does not count here)"
+            self.error(where.child("eval_offset"), offset_node,
+                       f"eval_offset {_scalar_text(offset_node)!r} is longer than the group's interval{own}; "
+                       "set the group's interval: to at least the offset, or shorten the offset")
+
+    def duration_seconds(self, node: Node) -> Optional[float]:
+        """A duration's value in seconds as vmalert reads it, or None when it is not one."""
+        text = _scalar_text(node)
+        if not text or (duration_problem(text) or ("", ""))[0] == ERROR:
+            return None
+        try:
+            return parse_vm_duration(text, self.version)
+        except DurationError:
+            return None
 
     def check_datasource_type(self, node: Node, where: _Where) -> None:
         text = _scalar_text(node)
@@ -795,11 +854,19 @@ class _RuleFileChecker:
         labels: dict[str, str] = {}
         if "labels" in entries:
             labels = self.check_string_map(entries["labels"][1], where.child("labels"), "labels", templated=True)
+            if "__name__" in labels:
+                self.check_name_label(entries["labels"][1], where.child("labels").child("__name__"))
         if "annotations" in entries:
             self.check_string_map(entries["annotations"][1], where.child("annotations"), "annotations", templated=True)
             if kind == "record":
                 self.warning(where.child("annotations"), entries["annotations"][0], "recording rules do not use annotations; remove them")
         return labels
+
+    def check_name_label(self, labels_node: MappingNode, where: _Where) -> None:
+        severity = ERROR if RULE_NAME_LABEL_REFUSED.covers(self.version) else WARNING
+        self.report(severity, where, labels_node, f"a rule label named __name__ is refused by "
+                    f"{RULE_NAME_LABEL_REFUSED.describe()} (it would rename the series); delete it, and name "
+                    "a recorded series with 'record:'")
 
     def check_rule_settings(self, entries: dict[str, tuple[ScalarNode, Node]], where: _Where, kind: str) -> None:
         for key in ("for", "keep_firing_for"):
@@ -860,11 +927,16 @@ def validate_rule_file(text: str, *, vm_version: str = DEFAULT_VM_VERSION) -> li
     """All findings for the text of one vmalert rule file, in file order."""
     if yaml is None:
         raise RuntimeError("validating rule files needs PyYAML (python3-yaml) on the machine that runs the check")
-    checker = _RuleFileChecker(parse_version(vm_version))
+    asked = parse_version(vm_version)
+    checker = _RuleFileChecker(known_version(asked))
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as err:
         return [_yaml_error_finding(err)]
+    if checker.version != asked:
+        checker.warning(_Where(""), None, f"vmalert {vm_version} is newer than the newest release this check knows "
+                        f"({NEWEST_KNOWN}); the file is checked as {NEWEST_KNOWN} would read it, so keys, functions "
+                        "or checks added since then are not known here")
     for document in documents:
         if document is not None:
             checker.check_document(document)

@@ -8,11 +8,18 @@ that it is a plain series selector: ``name``, ``name{filters}`` or
 ``{filters}``.  Anything else (a function, an aggregation, a range, an
 ``offset``, a binary operator, a number) is refused.  This module accepts
 exactly those selector forms and checks the regexes inside ``=~``/``!~``.
+
+Newer releases (SelectorSyntax) also take quoted names inside ``{}``: a
+quoted label name before an operator, or a quoted metric name on its own
+(``{"my.metric", "a.b"="c"}``); they then refuse a selector that names two
+different metrics (``a{__name__="b"}``), first anywhere in it, later within
+one ``or`` group.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.re2syntax import RegexSyntaxError, check_re2
@@ -30,6 +37,16 @@ EXAMPLE = '{__name__=~"http_.*", job="node"}'
 
 class SelectorError(ValueError):
     """The text is not a series selector that VictoriaMetrics accepts."""
+
+
+@dataclass(frozen=True)
+class SelectorSyntax:
+    """What a release's MetricsQL parser takes in an ``if`` selector."""
+
+    allow_or: bool
+    angle_named_groups: bool = False
+    quoted_names: bool = False
+    metric_name_per_or_group: bool = False
 
 
 def _unquote(token: str) -> str:
@@ -67,6 +84,11 @@ def _unquote(token: str) -> str:
                 "doubled inside a quoted MetricsQL string (\\\\d), or the string written in backticks"
             )
     return "".join(decoded)
+
+
+def _unquote_ident(token: str) -> str:
+    """An identifier with its backslash escapes (``a\\.b``) resolved."""
+    return re.sub(r"\\(.)", r"\1", token, flags=re.DOTALL)
 
 
 def _scan_string(text: str, start: int) -> int:
@@ -111,12 +133,14 @@ def tokenize(text: str) -> list[str]:
 
 
 class _SelectorParser:
-    def __init__(self, text: str, allow_or: bool, angle_named_groups: bool) -> None:
+    def __init__(self, text: str, syntax: SelectorSyntax) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.pos = 0
-        self.allow_or = allow_or
-        self.angle_named_groups = angle_named_groups
+        self.syntax = syntax
+        # The metric names each `or` group asks for (the name before `{`
+        # belongs to every group).
+        self.metric_names: list[list[str]] = [[]]
 
     def peek(self) -> str:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else ""
@@ -143,6 +167,18 @@ class _SelectorParser:
         if self.pos < len(self.tokens):
             self.refuse(f"got {self.text.strip()!r}, which is a query and not a plain selector "
                         f"(unexpected {self.tokens[self.pos]!r})")
+        if self.syntax.quoted_names:
+            self.check_metric_names()
+
+    def check_metric_names(self) -> None:
+        groups = self.metric_names
+        if not self.syntax.metric_name_per_or_group:
+            groups = [[name for group in groups for name in group]]
+        for names in groups:
+            different = sorted(set(names))
+            if len(different) > 1:
+                raise SelectorError(f"metric name must not be set twice: {different[0]!r} or {different[1]!r}; "
+                                    "a selector (or one of its `or` groups) can ask for one metric name only")
 
     def selector(self) -> None:
         token = self.peek()
@@ -156,6 +192,8 @@ class _SelectorParser:
             self.refuse(f"{token}(...) is a function call, not a selector")
         if self.peek() == "{":
             self.label_filters()
+        for names in self.metric_names:
+            names.append(_unquote_ident(token))
 
     def label_filters(self) -> None:
         self.take()
@@ -164,8 +202,9 @@ class _SelectorParser:
             separator = self.peek()
             if separator == ",":
                 self.take()
-            elif separator == "or" and self.allow_or:
+            elif separator == "or" and self.syntax.allow_or:
                 self.take()
+                self.metric_names.append([])
             elif separator == "or":
                 self.refuse("`or` inside {} needs VictoriaMetrics v1.92.0 or later; "
                             "use a list of selectors or two relabel rules")
@@ -173,18 +212,30 @@ class _SelectorParser:
                 self.refuse(f"unexpected {separator!r} in label filters; want ',' or '}}'")
         self.take()
 
+    def label_name(self) -> tuple[str, bool]:
+        """(name, whether it was quoted) of the label a filter starts with."""
+        token = self.take()
+        if token and token[0] in "\"'`" and self.syntax.quoted_names:
+            return _unquote(token), True
+        if not _IDENT.fullmatch(token or " "):
+            self.refuse(f"unexpected {token!r} where a label name belongs")
+        return _unquote_ident(token), False
+
     def label_filter(self) -> None:
-        label = self.take()
-        if not _IDENT.fullmatch(label or " "):
-            self.refuse(f"unexpected {label!r} where a label name belongs")
+        label, quoted = self.label_name()
+        if quoted and self.peek() in (",", "}", "or"):
+            self.metric_names[-1].append(label)  # {"metric.name"}
+            return
         operator = self.take()
         if operator not in _OPERATORS:
             self.refuse(f"label {label} needs one of = != =~ !~ and a quoted value")
         value = self.string_value()
+        if operator == "=" and label == "__name__":
+            self.metric_names[-1].append(value)
         if operator in ("=~", "!~"):
             anchored = f"^(?:{value})$"
             try:
-                check_re2(anchored, angle_named_groups=self.angle_named_groups)
+                check_re2(anchored, angle_named_groups=self.syntax.angle_named_groups)
             except RegexSyntaxError as exc:
                 raise SelectorError(f"cannot parse regexp {anchored!r} for label {label}: {exc}") from None
 
@@ -201,16 +252,16 @@ class _SelectorParser:
 
 
 @lru_cache(maxsize=4096)
-def _selector_error(text: str, allow_or: bool, angle_named_groups: bool) -> str | None:
+def _selector_error(text: str, syntax: SelectorSyntax) -> str | None:
     try:
-        _SelectorParser(text, allow_or, angle_named_groups).parse()
+        _SelectorParser(text, syntax).parse()
     except SelectorError as exc:
         return str(exc)
     return None
 
 
-def check_series_selector(text: str, *, allow_or: bool, angle_named_groups: bool = False) -> None:
+def check_series_selector(text: str, syntax: SelectorSyntax) -> None:
     """Raise SelectorError unless text is a series selector the binary accepts."""
-    error = _selector_error(text, allow_or, angle_named_groups)
+    error = _selector_error(text, syntax)
     if error is not None:
         raise SelectorError(error)

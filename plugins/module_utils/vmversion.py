@@ -36,6 +36,16 @@ def format_version(version: Version) -> str:
     return "v%d.%d.%d" % version
 
 
+# The newest release whose parser this module describes (read from its
+# source at the tag).  A newer version is checked as this one.
+NEWEST_KNOWN = "1.150.0"
+
+
+def known_version(version: Version) -> Version:
+    """The version to check with: ``version``, or NEWEST_KNOWN when it is newer."""
+    return min(version, parse_version(NEWEST_KNOWN))
+
+
 @dataclass(frozen=True)
 class Feature:
     """A parser change: the mainline release that brought it.
@@ -101,7 +111,21 @@ FEATURES: dict[str, Feature] = {
     "global_relabel_configs": Feature("1.106.0"),
     "global_label_limit": Feature("1.121.0"),
     "global_sample_limit": Feature("1.133.0"),
-    "oauth2_headers": Feature("1.138.0"),
+    # oauth2 `headers` (sent to token_url), each checked for "Name: value".
+    "oauth2_headers": Feature("1.138.0", {"1.122": "1.122.17", "1.136": "1.136.2"}),
+    # `if` selectors (metricsql v0.83): a quoted name is a metric name or a
+    # label name ({"my.metric", "a.b"="c"}), and a selector naming two
+    # different metrics (a{__name__="b"}) is refused ...
+    "selector_quoted_names": Feature("1.111.0", {"1.102": "1.102.13", "1.110": "1.110.1"}),
+    # ... which later is checked per `or` group.
+    "selector_metric_name_per_or_group": Feature("1.117.0", {"1.102": "1.102.20", "1.110": "1.110.7"}),
+    # $__interval (zero in a scrape config) ends a duration (metricsql v0.84.0).
+    "duration_grafana_interval": Feature("1.113.0", {"1.102": "1.102.14", "1.110": "1.110.2"}),
+    # A duration beyond int64 milliseconds is truncated, no longer refused.
+    "duration_truncates_too_big": Feature("1.114.0", {"1.102": "1.102.17", "1.110": "1.110.4"}),
+    # basic_auth needs only one of username, username_file, password,
+    # password_file; a missing username is merely logged.
+    "basic_auth_username_optional": Feature("1.139.0", {"1.122": "1.122.18", "1.136": "1.136.3"}),
 }
 
 

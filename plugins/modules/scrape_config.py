@@ -44,7 +44,9 @@ options:
     type: str
     required: true
   vm_version:
-    description: The VictoriaMetrics release that will read the file, such as C(1.79.5) or C(v1.112.0).
+    description:
+      - The VictoriaMetrics release that will read the file, such as C(1.79.5) or C(v1.150.0).
+      - The checks know the releases up to 1.150.0; a newer one is checked as 1.150.0, with a warning saying so.
     type: str
     default: "1.79.5"
   strict:

@@ -4,7 +4,12 @@
 # directory" install modes.  No upstream release server is reachable here, so
 # the archives are re-packed from Debian 12 (bookworm, "old" versions) and
 # Debian 13 (trixie, "new" versions) packages: apt-get download + dpkg-deb -x,
-# nothing is installed.
+# nothing is installed.  The current releases ("CURRENT" in env.sh) come from
+# $VMSTACK_SHARED: Alertmanager and node_exporter re-packed the same way from
+# the fixed .debs in debian-current/ (checked against its SHA256SUMS first),
+# VictoriaMetrics single-node, vmutils and the cluster archives copied as
+# they are from vm-releases/ (already in the upstream layout; checked against
+# their _checksums.txt before and after the copy).
 #
 # Output, relative to $VMSTACK_ARTIFACTS (default $VMSTACK_CACHE/artifacts):
 #   VictoriaMetrics/v<V>/victoria-metrics-linux-amd64-v<V>.tar.gz      victoria-metrics-prod
@@ -15,6 +20,8 @@
 #   alertmanager/v<V>/sha256sums.txt
 #   node_exporter/v<V>/node_exporter-<V>.linux-amd64.tar.gz            node_exporter-<V>.linux-amd64/...
 #   node_exporter/v<V>/sha256sums.txt
+#   VictoriaMetrics/v<V>-cluster/victoria-metrics-linux-amd64-v<V>-cluster.tar.gz (+ _checksums.txt)
+#                                      copied from vm-releases/, for OLD, NEW and CURRENT
 #   corrupt/VictoriaMetrics/v1.79.5/   the 1.79.5 single-node archive with other
 #                                      bytes + the original checksum file
 #
@@ -41,12 +48,40 @@ trap 'rm -rf "$WORK"' EXIT
 # ---------------------------------------------------------------------------
 # Debian packages: download once per suite, extract once per run.
 
+declare -A EXTRACTED=()   # suite -> 1 once its .debs are extracted in this run
+
+# extract_deb SUITE PKG DEB: unpack DEB under $WORK/SUITE/PKG/ and remember
+# the package's upstream version for check_version.
+extract_deb() {
+    local suite=$1 pkg=$2 deb=$3
+    mkdir -p "$WORK/$suite/$pkg"
+    run_quiet "dpkg-deb -x $deb" dpkg-deb -x "$deb" "$WORK/$suite/$pkg"
+    upstream_version "$(dpkg-deb -f "$deb" Version)" >"$WORK/$suite/$pkg.version"
+}
+
+# debs_current: the fixed .debs of the current Alertmanager and node_exporter
+# (Debian unstable moves, so they are kept in $VMSTACK_SHARED/debian-current),
+# checked against that folder's SHA256SUMS, then extracted as suite "current".
+debs_current() {
+    local src=$VMSTACK_SHARED/debian-current pkg deb
+    [[ -n ${EXTRACTED[current]:-} ]] && return 0
+    [[ -s $src/SHA256SUMS ]] || die "$src/SHA256SUMS is missing; the current .debs cannot be checked"
+    (cd "$src" && run_quiet "sha256sum -c $src/SHA256SUMS" sha256sum --strict -c SHA256SUMS)
+    for pkg in prometheus-alertmanager prometheus-node-exporter; do
+        deb=$(compgen -G "$src/${pkg}_*_amd64.deb" | sort -V | tail -n1)
+        [[ -n $deb ]] || die "no $pkg .deb in $src"
+        grep -q " $(basename "$deb")\$" "$src/SHA256SUMS" || die "$deb is not listed in $src/SHA256SUMS"
+        extract_deb current "$pkg" "$deb"
+    done
+    EXTRACTED[current]=1
+}
+
 # debs_for SUITE: make sure the three .debs of SUITE are in $DEBS/SUITE and
 # extracted under $WORK/SUITE/<package>/; the package lists are only fetched
-# when a .deb is missing.
-declare -A EXTRACTED=()
+# when a .deb is missing.  Suite "current" reads debs_current instead.
 debs_for() {
     local suite=$1 pkg deb
+    [[ $suite == current ]] && { debs_current; return 0; }
     [[ -n ${EXTRACTED[$suite]:-} ]] && return 0
     mkdir -p "$DEBS/$suite"
     local pkgs=(victoria-metrics prometheus-alertmanager prometheus-node-exporter)
@@ -61,10 +96,7 @@ debs_for() {
     fi
     for pkg in "${pkgs[@]}"; do
         deb=$(compgen -G "$DEBS/$suite/${pkg}_*_amd64.deb" | sort -V | tail -n1)
-        mkdir -p "$WORK/$suite/$pkg"
-        run_quiet "dpkg-deb -x $deb" dpkg-deb -x "$deb" "$WORK/$suite/$pkg"
-        # Remember the package's upstream version for check_version.
-        upstream_version "$(dpkg-deb -f "$deb" Version)" >"$WORK/$suite/$pkg.version"
+        extract_deb "$suite" "$pkg" "$deb"
     done
     EXTRACTED[$suite]=1
 }
@@ -157,6 +189,34 @@ build_victoriametrics() {
     cp "$dir/$vmu.tar.gz" "$stage/"
     (cd "$stage" && sha256sum "$vmu.tar.gz" "${members[@]}") >"$dir/${vmu}_checksums.txt.tmp"
     mv "$dir/${vmu}_checksums.txt.tmp" "$dir/${vmu}_checksums.txt"
+}
+
+# copy_release TAG: the release folder VictoriaMetrics/<TAG>/ of
+# $VMSTACK_SHARED/vm-releases, copied as it is (archives, then checksum
+# files, each renamed into place, so a present checksum file means a complete
+# folder).  The checksums are checked in the source and again in the copy.
+copy_release() {
+    local tag=$1
+    local src="$VMSTACK_SHARED/vm-releases/VictoriaMetrics/$tag" dir="$ART/VictoriaMetrics/$tag"
+    local sums=() archives=() f
+    [[ -d $src ]] || die "$src is missing (see $VMSTACK_SHARED/vm-releases/README.md)"
+    for f in "$src"/*_checksums.txt; do
+        sums+=("$(basename "$f")")
+        archives+=("$(basename "${f%_checksums.txt}").tar.gz")
+    done
+    ((${#sums[@]})) || die "$src holds no _checksums.txt"
+    if (cd "$dir" 2>/dev/null && for f in "${sums[@]}" "${archives[@]}"; do [[ -s $f ]] || exit 1; done); then
+        step "VictoriaMetrics $tag: present, skipped"
+        return 0
+    fi
+    step "VictoriaMetrics $tag: copying from $src"
+    (cd "$src" && run_quiet "sha256sum -c ($tag)" sha256sum --strict --ignore-missing -c "${sums[@]}")
+    mkdir -p "$dir"
+    for f in "${archives[@]}" "${sums[@]}"; do
+        cp "$src/$f" "$dir/$f.tmp"
+        mv "$dir/$f.tmp" "$dir/$f"
+    done
+    (cd "$dir" && run_quiet "sha256sum -c ($tag copy)" sha256sum --strict --ignore-missing -c "${sums[@]}")
 }
 
 # ---------------------------------------------------------------------------
@@ -260,6 +320,12 @@ build_alertmanager bookworm "$VMSTACK_ALERTMANAGER_VERSION_OLD"
 build_alertmanager trixie "$VMSTACK_ALERTMANAGER_VERSION_NEW"
 build_node_exporter bookworm "$VMSTACK_NODE_EXPORTER_VERSION_OLD"
 build_node_exporter trixie "$VMSTACK_NODE_EXPORTER_VERSION_NEW"
+copy_release "v$VMSTACK_VM_VERSION_CURRENT"
+for ver in "$VMSTACK_VM_VERSION_OLD" "$VMSTACK_VM_VERSION_NEW" "$VMSTACK_VM_VERSION_CURRENT"; do
+    copy_release "v$ver-cluster"
+done
+build_alertmanager current "$VMSTACK_ALERTMANAGER_VERSION_CURRENT"
+build_node_exporter current "$VMSTACK_NODE_EXPORTER_VERSION_CURRENT"
 build_corrupt
 
 # Every checksum file must match the archives beside it (the "-prod" lines

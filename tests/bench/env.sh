@@ -27,11 +27,20 @@ export VMSTACK_VENV="${VMSTACK_VENV:-$VMSTACK_REPO/.venv}"
 # The systemd test-host image (see build-image.sh).
 export VMSTACK_IMAGE="${VMSTACK_IMAGE:-localhost/vmstack-test:bookworm}"
 
+# Shared read-only inputs beside the checkouts: real binaries of the current
+# releases (vm-releases/, debian-current/) and the scrape-config corpus.
+VMSTACK_SHARED="${VMSTACK_SHARED:-$(dirname "$VMSTACK_REPO")/shared}"
+export VMSTACK_SHARED
+
 # Versions of the artifacts build-artifacts.sh makes: "OLD" from Debian 12
-# (bookworm), "NEW" from Debian 13 (trixie).  Upstream version numbers.
+# (bookworm), "NEW" from Debian 13 (trixie), "CURRENT" the newest releases
+# (from $VMSTACK_SHARED).  Upstream version numbers.
 export VMSTACK_VM_VERSION_OLD=1.79.5
 export VMSTACK_VM_VERSION_NEW=1.112.0
+export VMSTACK_VM_VERSION_CURRENT=1.150.0
 export VMSTACK_ALERTMANAGER_VERSION_OLD=0.25.0
 export VMSTACK_ALERTMANAGER_VERSION_NEW=0.28.1
+export VMSTACK_ALERTMANAGER_VERSION_CURRENT=0.33.1
 export VMSTACK_NODE_EXPORTER_VERSION_OLD=1.5.0
 export VMSTACK_NODE_EXPORTER_VERSION_NEW=1.9.0
+export VMSTACK_NODE_EXPORTER_VERSION_CURRENT=1.11.1

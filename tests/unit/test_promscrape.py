@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -19,9 +20,10 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.re2syntax impor
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import DurationError, parse_vm_duration
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmselector import (
     SelectorError,
+    SelectorSyntax,
     check_series_selector,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import NEWEST_KNOWN, parse_version
 
 V1795 = parse_version("1.79.5")
 V1112 = parse_version("1.112.0")
@@ -162,6 +164,7 @@ def test_values_yaml_v2_coerces(body):
     ("sample_limit: 10k\n", "into int"),
     ("params: {module: http_2xx}\n", "into []string"),
     ("metrics_path: [a]\n", "!!seq into string"),
+    ("scrape_interval: [1m]\n", "!!seq into string"),  # as the binary words it: durations unmarshal a string
     ("static_configs: {targets: [a]}\n", "into []promscrape.StaticConfig"),
 ])
 def test_type_errors(body, expected):
@@ -295,14 +298,14 @@ def test_angle_named_groups_only_with_newer_go():
 
 @pytest.mark.parametrize("selector", ['{a="b"}', "foo", 'foo{a="b",}', "(foo)", "{a=~`\\d+`}", "foo{a!~'x'}"])
 def test_series_selectors_accepted(selector):
-    check_series_selector(selector, allow_or=False)
+    check_series_selector(selector, SelectorSyntax(allow_or=False))
 
 
 @pytest.mark.parametrize("selector", ["sum(up)", "up offset 5m", "up[5m]", "1", '"s"', "foo or bar",
                                       '{a=~"(?=x)"}', '{a="\\d"}', "{a}", "inf", ""])
 def test_series_selectors_refused(selector):
     with pytest.raises(SelectorError):
-        check_series_selector(selector, allow_or=False)
+        check_series_selector(selector, SelectorSyntax(allow_or=False))
 
 
 def test_or_inside_braces_and_lists_from_1_92():
@@ -546,3 +549,112 @@ def test_dry_run_problem_reads_the_log():
     assert dry_run_problem(0, "") is None
     skipped = "t\terror\tconfig.go:1\tskipping `scrape_config` for job_name=a because of error: x\n"
     assert dry_run_problem(0, skipped).startswith("it would drop jobs")
+
+
+# -- changes up to v1.150.0, and versions newer than the validator knows -----------------
+
+
+def test_basic_auth_needs_only_a_password_from_1_139():
+    config = job("basic_auth: {password: p}\n")
+    assert "missing `username`" in only_error(config, vm_version="1.138.0").message
+    assert errors(config, vm_version="1.139.0") == []
+    # The long-term-support lines got it in a patch release.
+    assert errors(config, vm_version="1.136.2") and errors(config, vm_version="1.136.3") == []
+
+
+@pytest.mark.parametrize("body", ["basic_auth: {}\n", "basic_auth: {username: '', password_file: ''}\n"])
+def test_empty_basic_auth_is_refused_by_1_150(body):
+    finding = only_error(job(body), vm_version="1.150.0")
+    assert "give at least one" in finding.message and finding.path == "scrape_configs[0].basic_auth.username"
+
+
+def test_basic_auth_pairs_are_still_exclusive_in_1_150():
+    config = job("basic_auth: {username: u, username_file: f}\n")
+    assert "both `username` and `username_file`" in only_error(config, vm_version="1.150.0").message
+
+
+def test_oauth2_headers_are_parsed_like_client_headers():
+    config = job("oauth2: {client_id: i, client_secret: s, token_url: 'http://t', headers: ['X: 1', 'nocolon']}\n")
+    finding = only_error(config, vm_version="1.150.0")
+    assert finding.path == "scrape_configs[0].oauth2.headers[1]"
+    assert "missing ':' in header 'nocolon'" in finding.message
+    assert "accepted from VictoriaMetrics v1.138.0" in only_error(config, vm_version="1.136.1").message
+    assert "missing ':'" in only_error(config, vm_version="1.136.2").message
+
+
+def test_grafana_interval_ends_a_duration_from_1_113():
+    v1113 = parse_version("1.113.0")
+    assert parse_vm_duration("$__interval", v1113) == 0
+    assert parse_vm_duration("1m$__interval", v1113) == 60
+    for text in ("-$__interval", "$__interval1m", "$__rate_interval"):
+        with pytest.raises(DurationError):
+            parse_vm_duration(text, v1113)
+    with pytest.raises(DurationError):
+        parse_vm_duration("$__interval", V1112)
+    assert parse_vm_duration("$__interval", parse_version("1.110.2")) == 0
+
+
+def test_too_big_durations_are_refused_before_1_114():
+    assert "too big duration" in only_error(job("scrape_timeout: 1000000000y\n"), vm_version="1.112.0").message
+    assert errors(job("scrape_timeout: 1000000000y\n"), vm_version="1.114.0") == []
+    assert parse_vm_duration("-1000000000y", parse_version("1.110.4")) < 0
+    with pytest.raises(DurationError):
+        parse_vm_duration("-1000000000y", parse_version("1.110.3"))
+    # A bare number of seconds was never checked for size.
+    assert parse_vm_duration("1e300", V1112) == 1e300
+
+
+V1150 = parse_version("1.150.0")
+NEW_SELECTORS = SelectorSyntax(allow_or=True, quoted_names=True, metric_name_per_or_group=True)
+V1112_SELECTORS = SelectorSyntax(allow_or=True, quoted_names=True)
+
+
+@pytest.mark.parametrize("selector", ['{"my.metric"}', '{"my.metric", "a.b"="c"}', '{"a" or "b"}',
+                                      '{__name__="a" or __name__="b"}', 'a{x="1" or y="2"}', 'a{__name__="a"}',
+                                      '{__name__!="a", __name__="b"}'])
+def test_selectors_with_quoted_and_per_group_metric_names(selector):
+    check_series_selector(selector, NEW_SELECTORS)
+
+
+@pytest.mark.parametrize("selector", ['{__name__="a", __name__="b"}', 'a{__name__="b"}', '{"a" or "b", "a"}',
+                                      'a{x="1" or __name__="b"}', "{a}"])
+def test_selectors_naming_two_metrics_in_one_group(selector):
+    with pytest.raises(SelectorError):
+        check_series_selector(selector, NEW_SELECTORS)
+
+
+def test_metric_names_were_checked_across_or_groups_before_1_117():
+    with pytest.raises(SelectorError, match="metric name must not be set twice"):
+        check_series_selector('{__name__="a" or __name__="b"}', V1112_SELECTORS)
+    check_series_selector('{__name__="a", __name__="b"}', SelectorSyntax(allow_or=True))  # as 1.79 - 1.110
+
+
+def test_if_selectors_in_a_config_by_version():
+    config = job("relabel_configs: [{action: drop, if: '{\"a\" or \"b\"}'}]\n")
+    assert "set twice" in only_error(config, vm_version="1.112.0").message
+    assert errors(config, vm_version="1.117.0") == []
+    assert "where a label name belongs" in only_error(config, vm_version="1.110.0").message
+
+
+def test_a_newer_version_is_checked_as_the_newest_known_and_said_once():
+    config = job("linode_sd_configs: [{port: 80}]\nrelabel_configs: [{action: drop, if: '{\"a\" or \"b\"}'}]\n")
+    found = check(config, vm_version="1.151.2")
+    assert [finding.warning_id for finding in found] == ["newer-version"]
+    assert "v1.151.2" in found[0].message and "checked as v1.150.0" in found[0].message
+    dropped = only_error(job("relabel_configs: [{}]\n"), vm_version="2.0.0")
+    assert "v1.150.0 would log this" in dropped.message
+    assert [finding.warning_id for finding in check(config, vm_version="1.150.0")] == []
+    assert check(config, vm_version="1.151.2", disabled_warnings=frozenset({"newer-version"})) == []
+
+
+def test_keys_backported_to_long_term_support_lines():
+    config = job("ec2_sd_configs: [{region: r, profile: p}]\n")
+    assert errors(config, vm_version="1.136.3") and errors(config, vm_version="1.136.4") == []
+    assert errors(config, vm_version="1.139.0") and errors(config, vm_version="1.140.0") == []
+
+
+def test_docs_name_the_newest_known_release():
+    root = Path(__file__).resolve().parents[2]
+    for name in ("README.md", "plugins/modules/scrape_config.py", "plugins/filter/validate_scrape_config.yml",
+                 "plugins/filter/validate_rule_file.yml"):
+        assert f"up to {NEWEST_KNOWN}" in (root / name).read_text(encoding="utf-8"), name

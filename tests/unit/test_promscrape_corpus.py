@@ -3,9 +3,9 @@
 """Conformance: the validator's verdicts against the real binaries' on a corpus.
 
 The corpus (other projects' configs with the verdicts of Debian's
-victoria-metrics 1.79.5 and 1.112.0) is read from where it lies; it is not
-part of this repository.  Set VMSTACK_SCRAPE_CORPUS to read it elsewhere.
-Each file is checked for both versions, with strict parsing on and off.
+victoria-metrics 1.79.5 and 1.112.0 and of vmagent 1.150.0 built from the
+release tag) is read from where it lies; it is not part of this repository.  Set VMSTACK_SCRAPE_CORPUS to read it elsewhere.
+Each file is checked for every version, with strict parsing on and off.
 Files whose verdict depends on a referenced file that is missing (a CA
 under /var/run/secrets, say) are left out.  Warnings do not count: only
 "has an error" versus "has none" is compared.
@@ -27,7 +27,10 @@ DISAGREEMENTS_FILE = Path(__file__).with_name("promscrape-corpus-disagreements.t
 MIN_AGREEMENT = 0.99
 # The verdicts were taken with only these variables set.
 BINARY_ENV = {"PATH": "/usr/bin:/bin", "HOME": "/root"}
-VERSIONS = ("1.79.5", "1.112.0")
+# version -> the file with that binary's verdicts (same columns for each
+# but the oldest, VERDICTS.tsv, which also says which files need others).
+VERDICT_FILES = {"1.112.0": "VERDICTS-1.112.0.tsv", "1.150.0": "VERDICTS-1.150.0.tsv"}
+VERSIONS = ("1.79.5", *VERDICT_FILES)
 MODES = ("strict", "non-strict")
 
 
@@ -51,20 +54,16 @@ def _as_verdict(binary_verdict: str) -> str:
 
 def load_cases() -> list[Case]:
     roles = {row["file"]: row["role"] for row in _read_tsv(CORPUS / "SOURCES.tsv")}
-    newer = {row["file"]: row for row in _read_tsv(CORPUS / "VERDICTS-1.112.0.tsv")}
+    rows_by_version = {"1.79.5": {row["file"]: row for row in _read_tsv(CORPUS / "VERDICTS.tsv")}}
+    for version, file_name in VERDICT_FILES.items():
+        rows_by_version[version] = {row["file"]: row for row in _read_tsv(CORPUS / file_name)}
     cases = []
-    for row in _read_tsv(CORPUS / "VERDICTS.tsv"):
-        name = row["file"]
+    for name, row in rows_by_version["1.79.5"].items():
         if roles.get(name) != "corpus" or row["needs_referenced_file"] == "yes":
             continue
-        verdicts = {
-            ("1.79.5", "strict"): row["verdict"],
-            ("1.79.5", "non-strict"): row["verdict_strictParse_false"],
-            ("1.112.0", "strict"): newer[name]["verdict"],
-            ("1.112.0", "non-strict"): newer[name]["verdict_strictParse_false"],
-        }
-        for (version, mode), verdict in verdicts.items():
-            cases.append(Case(name, version, mode, _as_verdict(verdict)))
+        for version, rows in rows_by_version.items():
+            cases.append(Case(name, version, "strict", _as_verdict(rows[name]["verdict"])))
+            cases.append(Case(name, version, "non-strict", _as_verdict(rows[name]["verdict_strictParse_false"])))
     return cases
 
 

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,8 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.vmrules import 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIBRARY_FILES = sorted((REPO_ROOT / "roles/vmalert/files/rules").glob("*.yml"))
 VMALERT = Path("/usr/bin/vmalert")
+SHARED = Path(os.environ.get("VMSTACK_SHARED", REPO_ROOT.parent / "shared"))
+VMUTILS_1150 = SHARED / "vm-releases/VictoriaMetrics/v1.150.0/vmutils-linux-amd64-v1.150.0.tar.gz"
 
 GOOD_ALERT = """\
       - alert: InstanceDown
@@ -201,6 +205,19 @@ def test_step_durations_are_a_warning() -> None:
     assert_one(warnings(rule_file(alert("        for: 5i\n"))), "evaluation steps")
 
 
+def test_grafana_interval_is_a_duration_from_1_113() -> None:
+    text = rule_file(alert("        for: $__interval\n"))
+    assert_one(errors(text, "1.112.0"), "not a duration")
+    assert errors(text, "1.113.0") == []
+    assert_one(warnings(text, "1.113.0"), "$__interval, which is 0")
+
+
+def test_too_big_durations_are_refused_before_1_114() -> None:
+    text = rule_file(alert("        for: 1000000000y\n"))
+    assert_one(errors(text, "1.112.0"), "too big duration")
+    assert errors(text, "1.114.0") == [] and warnings(text, "1.114.0") == []
+
+
 def test_negative_group_interval_is_refused_only_by_newer_vmalert() -> None:
     text = rule_file(group_settings="    interval: -1m\n")
     assert_one(warnings(text, "1.79.5"), "negative")
@@ -363,6 +380,13 @@ def test_newer_functions_and_variables_pass_on_newer_vmalert() -> None:
     assert template_findings("{{ now }} {{ $for }} {{ $alertID }}", parse_version("1.129.0")) == []
 
 
+@pytest.mark.parametrize(("version", "known"), [
+    ("1.148.0", False), ("1.148.1", True), ("1.149.0", True), ("1.136.14", False), ("1.136.15", True),
+])
+def test_interval_variable_and_its_patch_releases(version: str, known: bool) -> None:
+    assert (template_findings("{{ $interval }}", parse_version(version)) == []) is known
+
+
 def test_stray_closing_braces_are_a_warning() -> None:
     assert [severity for severity, _other in template_findings("{ $labels.instance }}", parse_version("1.79.5"))] == [WARNING]
 
@@ -390,6 +414,89 @@ def test_template_cases_agree_with_vmalert(template: str, tmp_path: Path) -> Non
     vmalert_accepts = run.returncode == 0
     we_accept = ERROR not in [severity for severity, _other in template_findings(template, parse_version("1.79.5"))]
     assert vmalert_accepts == we_accept, run.stderr[-500:]
+
+
+# --- vmalert 1.113 - 1.150, and versions newer than the check knows -------------------
+
+
+def test_eval_offset_must_fit_in_the_groups_own_interval() -> None:
+    assert_one(errors(rule_file(group_settings="    eval_offset: 10s\n"), "1.94.0"), "longer than the group's interval",
+               "no interval: of its own")
+    assert_one(errors(rule_file(group_settings="    interval: 1m\n    eval_offset: 2m\n"), "1.150.0"), "longer than")
+    assert errors(rule_file(group_settings="    interval: 1m\n    eval_offset: 1m\n"), "1.150.0") == []
+
+
+def test_negative_eval_offset_from_1_138() -> None:
+    text = rule_file(group_settings="    interval: 1m\n    eval_offset: -30s\n")
+    assert_one(errors(text, "1.137.0"), "negative")
+    assert errors(text, "1.138.0") == [] and errors(text, "1.136.2") == []
+    assert_one(errors(rule_file(group_settings="    interval: 1m\n    eval_offset: -2m\n"), "1.150.0"), "longer than")
+
+
+def test_eval_offset_with_eval_delay_from_1_113() -> None:
+    text = rule_file(group_settings="    interval: 1m\n    eval_offset: 10s\n    eval_delay: 5s\n")
+    assert errors(text, "1.112.0") == [] and errors(text, "1.110.2") == []
+    assert_one(errors(text, "1.113.0"), "eval_offset cannot be used with eval_delay")
+    assert_one(errors(text, "1.110.3"), "eval_offset cannot be used with eval_delay")
+
+
+def test_rule_label_name_is_refused_from_1_141() -> None:
+    text = rule_file(alert(labels="          severity: warning\n          __name__: renamed\n"))
+    assert_one(errors(text, "1.141.0"), "label named __name__")
+    assert errors(text, "1.140.0") == [] and errors(text, "1.136.5")
+    assert_one(warnings(text, "1.140.0"), "refused by vmalert 1.141.0 or later")
+
+
+def test_newer_vmalert_is_checked_as_the_newest_known_and_said_once() -> None:
+    text = rule_file(alert(labels="          severity: warning\n          __name__: renamed\n"))
+    findings = validate_rule_file(text, vm_version="1.151.0")
+    assert [finding.severity for finding in findings] == [WARNING, ERROR]
+    assert "1.151.0 is newer" in findings[0].message and "checked as 1.150.0" in findings[0].message
+    assert warnings(rule_file(), "1.150.0") == []
+
+
+# Each file: is it valid for vmalert 1.150.0?  Checked against the real binary below.
+FILES_1150 = [
+    (rule_file(), True),
+    (rule_file(group_settings="    interval: 1m\n    eval_offset: -30s\n"), True),
+    (rule_file(group_settings="    eval_offset: 10s\n"), False),
+    (rule_file(group_settings="    interval: 1m\n    eval_offset: 90s\n"), False),
+    (rule_file(group_settings="    interval: 1m\n    eval_offset: 10s\n    eval_delay: 5s\n"), False),
+    (rule_file(alert(labels="          severity: warning\n          __name__: x\n")), False),
+    (rule_file(group_settings="    debug: true\n"), True),
+    (rule_file(alert("        debug: true\n        keep_firing_for: 5m\n")), True),
+    (rule_file(alert(labels="          severity: warning\n        annotations:\n"
+                     "          s: '{{ now | formatTime \"2006\" }} {{ $interval }} {{ $isPartial }} {{ $type }}'\n")), True),
+    (rule_file(alert(labels="          severity: warning\n        annotations:\n          s: '{{ $nosuch }}'\n")), False),
+    (rule_file(group_settings="    intervall: 1m\n"), False),
+    (rule_file(GOOD_ALERT + GOOD_ALERT), False),
+    (rule_file(alert("        for: $__interval\n")), True),
+    (rule_file(alert("        for: 1000000000y\n")), True),
+]
+
+
+@pytest.fixture(scope="module")
+def vmalert_1150(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """vmalert-prod unpacked from the real 1.150.0 release archive into a temporary folder."""
+    if not VMUTILS_1150.is_file():
+        pytest.skip(f"needs {VMUTILS_1150} (see the vm-releases README)")
+    binary = tmp_path_factory.mktemp("vmutils-1.150.0") / "vmalert-prod"
+    with tarfile.open(VMUTILS_1150) as archive:
+        member = archive.extractfile("vmalert-prod")
+        assert member is not None
+        binary.write_bytes(member.read())
+    binary.chmod(0o755)
+    return binary
+
+
+@pytest.mark.parametrize(("text", "valid"), FILES_1150)
+def test_files_agree_with_vmalert_1_150(text: str, valid: bool, vmalert_1150: Path, tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text(text)
+    run = subprocess.run([str(vmalert_1150), "-dryRun", f"-rule={path}", "-loggerLevel=ERROR"],
+                         capture_output=True, text=True, check=False, timeout=60)
+    assert (run.returncode == 0) is valid, run.stderr[-500:]
+    assert (errors(text, "1.150.0") == []) is valid
 
 
 # --- API -------------------------------------------------------------------------------

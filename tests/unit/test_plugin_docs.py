@@ -4,6 +4,8 @@
 
 ansible-doc is run on this checkout, linked as vmstack.monitoring in a
 temporary collections path, the way a user who installed it would run it.
+tests/docs.sh runs it again on the collection installed from the tarball, by
+setting VMSTACK_DOC_COLLECTIONS_PATH.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ INTERNAL_MARK = "Internal:"
 
 @pytest.fixture(scope="module")
 def doc_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    collections = tmp_path_factory.mktemp("collections")
-    namespace = collections / "ansible_collections" / "vmstack"
-    namespace.mkdir(parents=True)
-    (namespace / "monitoring").symlink_to(REPO_ROOT)
+    collections = os.environ.get("VMSTACK_DOC_COLLECTIONS_PATH")
+    if not collections:
+        collections = str(tmp_path_factory.mktemp("collections"))
+        namespace = Path(collections) / "ansible_collections" / "vmstack"
+        namespace.mkdir(parents=True)
+        (namespace / "monitoring").symlink_to(REPO_ROOT)
     return {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_NOCOLOR": "1"}
 
 

@@ -8,8 +8,8 @@ and rst/index.rst are the rest of the site.
 
 from __future__ import annotations
 
-import tempfile
 import zlib
+from pathlib import Path
 
 project = "vmstack.monitoring"
 copyright = "vmstack.monitoring contributors"  # noqa: A001 - Sphinx reads this name
@@ -43,9 +43,9 @@ def _write_inventory(labels: dict[str, tuple[str, str]]) -> str:
     header = "# Sphinx inventory version 2\n# Project: Ansible\n# Version: latest\n" \
              "# The remainder of this file is compressed using zlib.\n"
     body = "".join(f"{name} std:label -1 {uri} {title}\n" for name, (uri, title) in labels.items())
-    with tempfile.NamedTemporaryFile("wb", prefix="ansible-", suffix=".inv", delete=False) as handle:
-        handle.write(header.encode() + zlib.compress(body.encode()))
-    return handle.name
+    path = Path(__file__).with_name("ansible-objects.inv")
+    path.write_bytes(header.encode() + zlib.compress(body.encode()))
+    return str(path)
 
 
 intersphinx_mapping = {"ansible": (ANSIBLE_DOCS, _write_inventory(ANSIBLE_LABELS))}

@@ -7,7 +7,8 @@
 # builds the collection tarball, installs it into an empty collections path and,
 # from the installed copy only: runs the scrape config checker (tools/vmcheck and
 # the vmstack.monitoring.check_scrape_config playbook) on a good and a bad config,
-# renders ansible-doc for every plugin and role, lints the changelog and builds the
+# renders ansible-doc for every plugin and role, lints the changelog (and checks that
+# CHANGELOG.md is the one it generates), lints the plugin docs and builds the
 # documentation site with warnings as errors.  Ends with "N passed, N failed";
 # exits non-zero when a check failed.
 set -uo pipefail
@@ -105,6 +106,19 @@ build_docs_site() {
         test -s "$site/build/html/collections/vmstack/monitoring/index.html"
 }
 
+# The fragments waiting for the next release, and the releases so far.
+lint_changelog() {
+    (cd "$installed" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml)
+}
+
+# CHANGELOG.md is generated: regenerating it from changelogs/changelog.yaml must change nothing.
+changelog_is_generated() {
+    cp "$installed/CHANGELOG.md" "$work/CHANGELOG.shipped.md" &&
+        (cd "$installed" && antsibull-changelog generate --is-collection --collection-namespace vmstack \
+            --collection-name monitoring --no-collection-flatmap) &&
+        diff -u "$work/CHANGELOG.shipped.md" "$installed/CHANGELOG.md"
+}
+
 # The installed copy must be the one every check uses, not a checkout linked elsewhere.
 installed_from_tarball() {
     local listed
@@ -127,8 +141,8 @@ export ANSIBLE_COLLECTIONS_PATH="$work/collections"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
 check build ansible-galaxy collection build --output-path "$work/dist" "$repo_root"
-tarball=$(ls "$work/dist"/vmstack-monitoring-*.tar.gz 2>/dev/null | head -n 1)
-check install ansible-galaxy collection install --offline -p "$work/collections" "${tarball:-missing-tarball}"
+tarballs=("$work/dist"/vmstack-monitoring-*.tar.gz)
+check install ansible-galaxy collection install --offline -p "$work/collections" "${tarballs[0]}"
 installed="$work/collections/ansible_collections/vmstack/monitoring"
 check installed-from-tarball installed_from_tarball
 
@@ -144,7 +158,8 @@ check playbook-bad fails_saying 'bad.yml:3: .*evaluation_interval' \
 check ansible-doc env VMSTACK_DOC_COLLECTIONS_PATH="$work/collections" \
     python -m pytest -q -p no:cacheprovider "$repo_root/tests/unit/test_plugin_docs.py"
 
-check changelog-lint bash -c "cd '$installed' && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml"
+check changelog-lint lint_changelog
+check changelog-generated changelog_is_generated
 check collection-docs-lint antsibull-docs lint-collection-docs --plugin-docs "$installed"
 check docs-site build_docs_site
 

@@ -4,14 +4,13 @@
 
 ansible-doc is run on this checkout, linked as vmstack.monitoring in a
 temporary collections path, the way a user who installed it would run it.
-tests/docs.sh runs it again on the collection installed from the tarball, by
-setting VMSTACK_DOC_COLLECTIONS_PATH.
+tests/docs.sh runs it again on the collection installed from the tarball
+(see the collection_env fixture).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,17 +37,6 @@ PUBLIC_FILTERS = {
 INTERNAL_MARK = "Internal:"
 
 
-@pytest.fixture(scope="module")
-def doc_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    collections = os.environ.get("VMSTACK_DOC_COLLECTIONS_PATH")
-    if not collections:
-        collections = str(tmp_path_factory.mktemp("collections"))
-        namespace = Path(collections) / "ansible_collections" / "vmstack"
-        namespace.mkdir(parents=True)
-        (namespace / "monitoring").symlink_to(REPO_ROOT)
-    return {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_NOCOLOR": "1"}
-
-
 def ansible_doc(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(ANSIBLE_DOC), *arguments], env=env, capture_output=True, text=True, check=False)
 
@@ -60,18 +48,18 @@ def listed(env: dict[str, str], plugin_type: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def plugins(doc_env: dict[str, str]) -> dict[str, list[str]]:
-    return {plugin_type: listed(doc_env, plugin_type) for plugin_type in PLUGIN_TYPES}
+def plugins(collection_env: dict[str, str]) -> dict[str, list[str]]:
+    return {plugin_type: listed(collection_env, plugin_type) for plugin_type in PLUGIN_TYPES}
 
 
 @pytest.fixture(scope="module")
-def docs(doc_env: dict[str, str], plugins: dict[str, list[str]]) -> dict[str, dict[str, dict]]:
+def docs(collection_env: dict[str, str], plugins: dict[str, list[str]]) -> dict[str, dict[str, dict]]:
     """ansible-doc's JSON for every listed plugin, by type then name (one ansible-doc run per type)."""
     found: dict[str, dict[str, dict]] = {}
     for plugin_type, names in plugins.items():
         if not names:
             continue
-        result = ansible_doc(doc_env, "--json", "-t", plugin_type, *names)
+        result = ansible_doc(collection_env, "--json", "-t", plugin_type, *names)
         assert result.returncode == 0, f"ansible-doc -t {plugin_type}: {result.stderr}"
         assert "[WARNING]" not in result.stderr, result.stderr
         found[plugin_type] = json.loads(result.stdout)
@@ -116,13 +104,13 @@ def test_only_the_intended_filters_are_public(docs: dict[str, dict[str, dict]]) 
     )
 
 
-def test_every_role_renders(doc_env: dict[str, str]) -> None:
+def test_every_role_renders(collection_env: dict[str, str]) -> None:
     roles = sorted(path.name for path in (REPO_ROOT / "roles").iterdir() if (path / "meta" / "argument_specs.yml").exists())
-    result = ansible_doc(doc_env, "--list", "--json", "-t", "role", COLLECTION)
+    result = ansible_doc(collection_env, "--list", "--json", "-t", "role", COLLECTION)
     assert result.returncode == 0, result.stderr
     names = [f"{COLLECTION}.{role}" for role in roles]
     assert sorted(json.loads(result.stdout)) == names
-    rendered = ansible_doc(doc_env, "--json", "-t", "role", *names)
+    rendered = ansible_doc(collection_env, "--json", "-t", "role", *names)
     assert rendered.returncode == 0, rendered.stderr
     for name, doc in json.loads(rendered.stdout).items():
         for entry_point, spec in doc["entry_points"].items():

@@ -154,8 +154,8 @@ check playbook-good check_playbook good.yml
 check playbook-bad fails_saying 'bad.yml:3: .*evaluation_interval' \
     check_playbook good.yml,bad.yml
 
-# The unit test that lists and renders every plugin, pointed at the installed copy.
-check ansible-doc env VMSTACK_DOC_COLLECTIONS_PATH="$work/collections" \
+# The unit test that lists and renders every plugin and role, on the installed copy.
+check ansible-doc env VMSTACK_TEST_COLLECTIONS_PATH="$work/collections" \
     python -m pytest -q -p no:cacheprovider "$repo_root/tests/unit/test_plugin_docs.py"
 
 check changelog-lint lint_changelog

@@ -49,11 +49,11 @@ register_vmstack_collection()
 def collection_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for ansible commands that find vmstack.monitoring as a user would.
 
-    The collections path is $VMSTACK_DOC_COLLECTIONS_PATH when set (tests/docs.sh
+    The collections path is $VMSTACK_TEST_COLLECTIONS_PATH when set (tests/docs.sh
     points it at the collection installed from the tarball), else a temporary one
     with this checkout linked in.
     """
-    collections = os.environ.get("VMSTACK_DOC_COLLECTIONS_PATH")
+    collections = os.environ.get("VMSTACK_TEST_COLLECTIONS_PATH")
     if not collections:
         collections = str(tmp_path_factory.mktemp("collections"))
         namespace = Path(collections) / "ansible_collections" / "vmstack"

@@ -10,9 +10,12 @@ with or without Ansible installed and without an ansible_collections tree.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import types
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,3 +43,20 @@ def register_vmstack_collection(repo_root: Path = REPO_ROOT) -> None:
 
 
 register_vmstack_collection()
+
+
+@pytest.fixture(scope="module")
+def collection_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for ansible commands that find vmstack.monitoring as a user would.
+
+    The collections path is $VMSTACK_TEST_COLLECTIONS_PATH when set (tests/docs.sh
+    points it at the collection installed from the tarball), else a temporary one
+    with this checkout linked in.
+    """
+    collections = os.environ.get("VMSTACK_TEST_COLLECTIONS_PATH")
+    if not collections:
+        collections = str(tmp_path_factory.mktemp("collections"))
+        namespace = Path(collections) / "ansible_collections" / "vmstack"
+        namespace.mkdir(parents=True)
+        (namespace / "monitoring").symlink_to(REPO_ROOT)
+    return {**os.environ, "ANSIBLE_COLLECTIONS_PATH": collections, "ANSIBLE_NOCOLOR": "1"}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# What a Galaxy user gets, tested from the built tarball rather than the checkout:
+#
+#     tests/docs.sh
+#
+# Makes the docs venv from requirements-docs.txt if needed ($VMSTACK_DOCS_VENV),
+# builds the collection tarball, installs it into an empty collections path and,
+# from the installed copy only: runs the scrape config checker (tools/vmcheck and
+# the vmstack.monitoring.check_scrape_config playbook) on a good and a bad config,
+# renders ansible-doc for every plugin and role, lints the changelog (and checks that
+# CHANGELOG.md is the one it generates), lints the plugin docs and builds the
+# documentation site with warnings as errors.  Ends with "N passed, N failed";
+# exits non-zero when a check failed.
+set -uo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=tests/bench/env.sh
+source "$repo_root/tests/bench/env.sh"
+export VMSTACK_DOCS_VENV="${VMSTACK_DOCS_VENV:-$VMSTACK_CACHE/venv-docs}"
+requirements="$repo_root/requirements-docs.txt"
+
+passed=0
+failed=0
+
+# Run one check: its output goes to $work/logs/NAME.log and is shown only when it fails.
+check() {
+    local name=$1
+    shift
+    if "$@" >"$work/logs/$name.log" 2>&1; then
+        passed=$((passed + 1))
+        echo "PASSED $name"
+    else
+        failed=$((failed + 1))
+        echo "FAILED $name"
+        sed 's/^/    /' "$work/logs/$name.log" | tail -n 40
+    fi
+}
+
+# The venv is remade when requirements-docs.txt changes; the stamp holds the file's hash.
+ensure_docs_venv() {
+    local stamp="$VMSTACK_DOCS_VENV/.requirements-docs.sha256" wanted
+    wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+        return 0
+    fi
+    echo "docs.sh: installing $requirements into $VMSTACK_DOCS_VENV"
+    rm -rf "$VMSTACK_DOCS_VENV"
+    python3 -m venv "$VMSTACK_DOCS_VENV" &&
+        "$VMSTACK_DOCS_VENV/bin/pip" install --quiet --no-deps -r "$requirements" &&
+        "$VMSTACK_DOCS_VENV/bin/pip" check &&
+        echo "$wanted" >"$stamp"
+}
+
+# pip's output is kept in a log and shown only when the install fails.
+install_docs_venv() {
+    local log="$work/logs/docs-venv.log"
+    ensure_docs_venv >"$log" 2>&1 || { grep -v "^WARNING: Location" "$log" | tail -n 40; return 1; }
+}
+
+# Expect a command to fail (exit 1..), and its output to say why ($1, a regex).
+fails_saying() {
+    local pattern=$1 output status
+    shift
+    output=$("$@" 2>&1)
+    status=$?
+    printf '%s\n' "$output"
+    [[ $status -ne 0 ]] && grep -Eq -- "$pattern" <<<"$output"
+}
+
+write_samples() {
+    mkdir -p "$work/samples"
+    cat >"$work/samples/good.yml" <<'EOF'
+global:
+  scrape_interval: 30s
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ["node1.example.com:9100"]
+EOF
+    # evaluation_interval is Prometheus's; VictoriaMetrics' strict parser refuses it.
+    cat >"$work/samples/bad.yml" <<'EOF'
+global:
+  scrape_interval: 30s
+  evaluation_interval: 1m
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ["node1.example.com:9100"]
+EOF
+}
+
+# ansible-playbook runs the playbook from the installed collection by its FQCN, from the samples directory.
+check_playbook() {
+    (cd "$work/samples" && ansible-playbook vmstack.monitoring.check_scrape_config -e "vmstack_check_files=$1")
+}
+
+# antsibull-docs writes the collection's pages beside docs/ (conf.py, index), then Sphinx
+# builds the site; any warning fails.
+build_docs_site() {
+    local site="$work/site"
+    cp -r "$repo_root/docs" "$site" &&
+        chmod -R go-w "$site" &&
+        antsibull-docs --config-file "$site/antsibull-docs.cfg" collection --use-current --fail-on-error \
+            --cleanup everything --dest-dir "$site/rst" vmstack.monitoring &&
+        sphinx-build -W --keep-going -q -b html "$site/rst" "$site/build/html" -c "$site" &&
+        test -s "$site/build/html/collections/vmstack/monitoring/index.html"
+}
+
+# The fragments waiting for the next release, and the releases so far.
+lint_changelog() {
+    (cd "$installed" && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml)
+}
+
+# CHANGELOG.md is generated: regenerating it from changelogs/changelog.yaml must change nothing.
+changelog_is_generated() {
+    cp "$installed/CHANGELOG.md" "$work/CHANGELOG.shipped.md" &&
+        (cd "$installed" && antsibull-changelog generate --is-collection --collection-namespace vmstack \
+            --collection-name monitoring --no-collection-flatmap) &&
+        diff -u "$work/CHANGELOG.shipped.md" "$installed/CHANGELOG.md"
+}
+
+# The installed copy must be the one every check uses, not a checkout linked elsewhere.
+installed_from_tarball() {
+    local listed
+    listed=$(ansible-galaxy collection list vmstack.monitoring 2>&1)
+    printf '%s\n' "$listed"
+    grep -q "^# $work/collections/ansible_collections\$" <<<"$listed"
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/logs" "$work/dist" "$work/collections"
+
+if ! install_docs_venv; then
+    echo "docs.sh: cannot install $requirements"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+export PATH="$VMSTACK_DOCS_VENV/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$work/collections"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+
+check build ansible-galaxy collection build --output-path "$work/dist" "$repo_root"
+tarballs=("$work/dist"/vmstack-monitoring-*.tar.gz)
+check install ansible-galaxy collection install --offline -p "$work/collections" "${tarballs[0]}"
+installed="$work/collections/ansible_collections/vmstack/monitoring"
+check installed-from-tarball installed_from_tarball
+
+write_samples
+vmcheck="$installed/tools/vmcheck"
+check vmcheck-good "$vmcheck" "$work/samples/good.yml"
+check vmcheck-bad fails_saying 'bad.yml:3: .*evaluation_interval' "$vmcheck" "$work/samples/bad.yml"
+check playbook-good check_playbook good.yml
+check playbook-bad fails_saying 'bad.yml:3: .*evaluation_interval' \
+    check_playbook good.yml,bad.yml
+
+# The unit test that lists and renders every plugin and role, on the installed copy.
+check ansible-doc env VMSTACK_TEST_COLLECTIONS_PATH="$work/collections" \
+    python -m pytest -q -p no:cacheprovider "$repo_root/tests/unit/test_plugin_docs.py"
+
+check changelog-lint lint_changelog
+check changelog-generated changelog_is_generated
+check collection-docs-lint antsibull-docs lint-collection-docs --plugin-docs "$installed"
+check docs-site build_docs_site
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -164,4 +164,9 @@ check collection-docs-lint antsibull-docs lint-collection-docs --plugin-docs "$i
 check docs-site build_docs_site
 
 echo "$passed passed, $failed failed"
+# tools/test counts the checks from this report.
+if [[ -n ${VMSTACK_REPORTS:-} ]]; then
+    printf '<testsuite name="docs" tests="%d" failures="%d" errors="0" skipped="0"/>\n' \
+        "$((passed + failed))" "$failed" >"$VMSTACK_REPORTS/docs.xml"
+fi
 [[ $failed -eq 0 ]]

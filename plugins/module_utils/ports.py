@@ -131,7 +131,7 @@ def port_problem(variable: str, value: object) -> str | None:
         number = None
     if number is not None and 0 < number < 65536:
         return None
-    return f"{variable} is {value!r}; write a port number from 1 to 65535"
+    return f"{variable} is {value!r}; write a port number from 1 to 65535."
 
 
 def probe_address(listen_address: str, port: int | str) -> str:

@@ -14,7 +14,6 @@ import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
-
 from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import port_problem
 
 # Directories that belong to the system or to every service: a component that
@@ -119,7 +118,7 @@ def existing_directory_findings(host: str, service: Mapping[str, Any], stats: It
     findings = []
     for item, result in zip(service.get("directories", []), stats):
         stat = result.get("stat") or {}
-        if not item.get("variable") or not stat.get("exists"):
+        if not item.get("variable") or not stat.get("exists") or path_problem(str(item["path"])):
             continue
         wanted = (str(item.get("owner", "root")), str(item.get("group", service["group"])))
         found = (str(stat.get("pw_name")), str(stat.get("gr_name")))
@@ -156,22 +155,22 @@ def setting_findings(host: str, settings: Mapping[str, Mapping[str, Any]]) -> li
     a secret.
     """
     findings = []
-    for variable, value in settings.get("ports", {}).items():
+    for variable, value in (settings.get("ports") or {}).items():
         problem = port_problem(variable, value)
         if problem:
-            findings.append(f"{host}: {problem}.")
-    for variable, value in settings.get("go_durations", {}).items():
+            findings.append(f"{host}: {problem}")
+    for variable, value in (settings.get("go_durations") or {}).items():
         if str(value) != "" and not _GO_DURATION.match(str(value)):
             findings.append(f"{host}: {variable} is {value!r}; write a duration such as 30s, 1m or 1h30m "
                             f"(units ms, s, m, h; no days).")
-    for variable, value in settings.get("retention", {}).items():
+    for variable, value in (settings.get("retention") or {}).items():
         if not _RETENTION.match(str(value)):
             findings.append(f"{host}: {variable} is {value!r}; write a number of months (1) or a number "
                             f"with h, d, w or y (30d, 2w, 1y).")
-    for variable, value in settings.get("seconds", {}).items():
+    for variable, value in (settings.get("seconds") or {}).items():
         if isinstance(value, bool) or not str(value).isdigit() or int(value) == 0:
             findings.append(f"{host}: {variable} is {value!r}; write a whole number of seconds, at least 1.")
-    for variable, value in settings.get("single_line", {}).items():
+    for variable, value in (settings.get("single_line") or {}).items():
         for where in _line_break_locations(value, variable):
             findings.append(f"{host}: {where} contains a line break (or NUL byte), which would end its flag or "
                             f"line early; write it on one line.")
@@ -198,14 +197,33 @@ def host_overlap_findings(host: str, directories: Mapping[str, Iterable[Mapping[
     return overlap_findings(host, claims)
 
 
-def failed_messages(results: Iterable[Mapping[str, Any]]) -> list[str]:
-    """The messages of the registered check results that failed (a loop's items included)."""
+# What Ansible puts around a filter's own message when a task fails on it.
+_ANSIBLE_WRAPPING = re.compile(r"^.*(The filter plugin '[^']+' failed|Error while resolving value for '[^']+'): ", re.DOTALL)
+
+
+def _failed(results: Iterable[Any]) -> list[str]:
     messages = []
     for result in results:
         if not isinstance(result, Mapping):
             continue
         if "results" in result:
-            messages.extend(failed_messages(result["results"]))
+            messages.extend(_failed(result["results"]))
         elif result.get("failed"):
-            messages.append(str(result.get("msg", "a check failed")).strip())
+            messages.append(_ANSIBLE_WRAPPING.sub("", str(result.get("msg", "a check failed"))).strip())
+    return messages
+
+
+def failed_messages(results: Iterable[Any], host: str, hosts: Iterable[str] = ()) -> list[str]:
+    """The messages of the registered check results that failed (a loop's items included), once each.
+
+    Each names the host it is about: a message that does not start with one
+    of ``hosts`` gets ``host`` in front (a setting of another host can fail a
+    check here, through a URL derived from it).
+    """
+    prefixes = tuple(f"{name}: " for name in [host, *hosts])
+    messages = []
+    for message in _failed(results):
+        named = message if message.startswith(prefixes) else f"{host}: {message}"
+        if named not in messages:
+            messages.append(named)
     return messages

@@ -121,14 +121,22 @@ def test_line_breaks_are_found_where_they_are_without_the_value() -> None:
 
 def test_failed_messages_collect_loops_and_skip_the_rest() -> None:
     results = [{"failed": False}, {"skipped": True}, {"failed": True, "msg": "one "},
-               {"results": [{"failed": True, "msg": "two"}, {"failed": False}]}, ""]
-    assert preflight.failed_messages(results) == ["one", "two"]
+               {"results": [{"failed": True, "msg": "two"}, {"failed": False}]}, "", {"failed": True, "msg": "one"}]
+    assert preflight.failed_messages(results, "h1") == ["h1: one", "h1: two"]
+
+
+def test_failed_messages_unwrap_filter_errors_and_keep_the_host_they_name() -> None:
+    wrapped = ("Task failed: Finalization of task args for 'ansible.builtin.assert' failed: Error while resolving value "
+               "for 'fail_msg': The filter plugin 'vmstack.monitoring.component_urls' failed: vm1: victoria_metrics_port "
+               "is 'abc'; write a port number from 1 to 65535.")
+    assert preflight.failed_messages([{"failed": True, "msg": wrapped}], "h2", ["vm1", "h2"]) == [
+        "vm1: victoria_metrics_port is 'abc'; write a port number from 1 to 65535."]
 
 
 def test_port_variables_that_are_no_ports_are_named_per_host() -> None:
     findings = topology.port_findings("h1", {"victoria_metrics_port": "abc", "vmagent_port": 9100},
                                       ["victoria_metrics", "vmagent", "node_exporter"])
-    assert findings[0] == "h1: victoria_metrics_port is 'abc'; write a port number from 1 to 65535"
+    assert findings[0] == "h1: victoria_metrics_port is 'abc'; write a port number from 1 to 65535."
     assert "9100" in findings[1] and "node_exporter" in findings[1]
     with pytest.raises(ValueError, match=r"^vm1: victoria_metrics_port is 'abc'; write a port number"):
         topology.component_urls({"victoria_metrics": ["vm1"]}, {"vm1": {"victoria_metrics_port": "abc"}}, "victoria_metrics")

@@ -25,4 +25,5 @@ class FilterModule:
             "existing_directory_findings": failing_as_filter_error(preflight.existing_directory_findings),
             "failed_messages": failing_as_filter_error(preflight.failed_messages),
             "mask_secrets": failing_as_filter_error(secrets.mask_secrets),
+            "secret_values": failing_as_filter_error(secrets.secret_values),
         }

@@ -41,3 +41,11 @@ def test_short_and_non_secret_values_stay() -> None:
     masked = mask_secrets("port 587 for to ops@example.com, true", {"smtp_port": 587, "to": "ops@example.com",
                                                                      "password": "ab", "send_resolved": True})
     assert masked == "port 587 for to ops@example.com, true"
+
+
+def test_scrape_config_secrets_are_found() -> None:
+    config = {"scrape_configs": [{"job_name": "a", "basic_auth": {"username": "u", "password": "pw-scrape"},
+                                  "authorization": {"credentials": "cred-scrape"},
+                                  "static_configs": [{"targets": ["h:1"]}]}]}
+    assert sorted(secret_values(config)) == ["cred-scrape", "pw-scrape"]
+    assert secret_values({"scrape_configs": [{"job_name": "a", "static_configs": [{"targets": ["h:1"]}]}]}) == []

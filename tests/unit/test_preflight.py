@@ -166,3 +166,34 @@ def test_promoter_webhooks_escape_the_zone() -> None:
 
     url = promoter.promoter_url({"promoter": ["p1"]}, {"p1": {"vmstack_address": "fe80::2%eth1"}}, None, "dingtalk")
     assert url == "http://[fe80::2%25eth1]:8080/dingtalk/send"
+
+
+ROLES = ("victoria_metrics", "vmagent", "vmalert", "alertmanager", "node_exporter", "promoter", "grafana")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_checks_the_directories_its_service_uses(role: str) -> None:
+    """The service and its preflight read the same lists, and nothing is derived from a parent directory."""
+    import yaml
+
+    from conftest import REPO_ROOT
+
+    text = (REPO_ROOT / "roles" / role / "vars" / "main.yml").read_text()
+    variables = yaml.safe_load(text)
+    service, checked = variables[f"__{role}_service"], variables[f"__{role}_preflight"]
+    assert service["directories"] == checked["directories"] == f"{{{{ __{role}_directories }}}}"
+    assert service.get("read_write_paths", []) == checked["read_write_paths"]
+    assert "dirname" not in text
+    preflight_tasks = (REPO_ROOT / "roles" / role / "tasks" / "preflight.yml").read_text()
+    assert f'common_preflight: "{{{{ __{role}_preflight }}}}"' in preflight_tasks
+
+
+def test_vmagent_owns_and_writes_only_its_queue() -> None:
+    import yaml
+
+    from conftest import REPO_ROOT
+
+    variables = yaml.safe_load((REPO_ROOT / "roles" / "vmagent" / "vars" / "main.yml").read_text())
+    queue = [item for item in variables["__vmagent_directories"] if item["path"] == "{{ vmagent_queue_path }}"]
+    assert queue == [{"path": "{{ vmagent_queue_path }}", "owner": "vmagent", "mode": "0700", "variable": "vmagent_queue_path"}]
+    assert variables["__vmagent_read_write_paths"] == ["{{ vmagent_queue_path }}"]

@@ -38,8 +38,8 @@ def test_longer_secrets_are_masked_before_the_secrets_they_contain() -> None:
 
 
 def test_short_and_non_secret_values_stay() -> None:
-    masked = mask_secrets("port 587 for to ops@example.com, true", {"smtp_port": 587, "to": "ops@example.com",
-                                                                     "password": "ab", "send_resolved": True})
+    settings = {"smtp_port": 587, "to": "ops@example.com", "password": "ab", "send_resolved": True}
+    masked = mask_secrets("port 587 for to ops@example.com, true", settings)
     assert masked == "port 587 for to ops@example.com, true"
 
 

@@ -16,8 +16,8 @@ from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors i
 
 
 def port_conflicts(host: str, host_vars: dict[str, Any], group_names: list[str]) -> list[str]:
-    """Messages for each port two components want on this host (empty when none)."""
-    return ports.find_port_conflicts(topology.port_claims(host, host_vars, group_names))
+    """Messages for each port variable that is no port, and each port two components want on this host."""
+    return topology.port_findings(host, host_vars, group_names)
 
 
 class FilterModule:
@@ -26,6 +26,7 @@ class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
             "join_host_port": failing_as_filter_error(ports.join_host_port),
+            "url_host_port": failing_as_filter_error(ports.url_host_port),
             "probe_address": failing_as_filter_error(ports.probe_address),
             "default_port": failing_as_filter_error(ports.default_port),
             "port_conflicts": failing_as_filter_error(port_conflicts),

@@ -103,10 +103,43 @@ def join_host_port(host: str, port: int | str) -> str:
     return f"{host}:{port}"
 
 
+def url_host_port(host: str, port: int | str) -> str:
+    """The host:port part of a URL: as join_host_port, with an IPv6 zone's ``%`` escaped.
+
+    Go's URL parser (every VictoriaMetrics and Prometheus binary) reads
+    ``[fe80::1%eth0]`` as a broken percent escape and wants ``%25eth0``
+    (RFC 6874); a listen address or a host:port flag takes the zone raw.
+    """
+    host = str(host)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if ":" in host and "%" in host and "%25" not in host:
+        address, zone = host.split("%", 1)
+        host = f"{address}%25{zone}"
+    return join_host_port(host, port)
+
+
+def port_problem(variable: str, value: object) -> str | None:
+    """Why a value cannot be a TCP port (naming the variable), or None when it can."""
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value)
+    else:
+        number = None
+    if number is not None and 0 < number < 65536:
+        return None
+    return f"{variable} is {value!r}; write a port number from 1 to 65535."
+
+
 def probe_address(listen_address: str, port: int | str) -> str:
     """Where a health check on the same host reaches a service listening on listen_address.
 
     A wildcard (empty, 0.0.0.0 or ::) is reached on loopback of the same family.
+    A zone stays raw: the health check is Python's HTTP client, which takes the
+    bracketed host as it is and hands ``fe80::1%eth0`` to the resolver.
     """
     wildcard_to_loopback = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
     return join_host_port(wildcard_to_loopback.get(str(listen_address), str(listen_address)), port)

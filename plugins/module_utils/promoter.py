@@ -24,7 +24,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.topology import host_address, host_port
-from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import join_host_port
+from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import url_host_port
 
 COMPONENT = "promoter"
 
@@ -345,7 +345,7 @@ def promoter_url(groups: Mapping[str, list[str]], hostvars: Mapping[str, Mapping
     if target is None:
         raise ValueError("the inventory group 'promoter' has no host")
     target_vars = hostvars.get(target, {})
-    endpoint = join_host_port(host_address(target_vars, target), host_port(target_vars, COMPONENT))
+    endpoint = url_host_port(host_address(target_vars, target), host_port(target_vars, COMPONENT, host=target))
     return f"http://{endpoint}/{receiver}/send"
 
 

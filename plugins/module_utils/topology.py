@@ -12,9 +12,16 @@ port is the role's own port variable (``alertmanager_port``,
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS, PortClaim, join_host_port
+from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import (
+    COMPONENT_PORTS,
+    PortClaim,
+    find_port_conflicts,
+    join_host_port,
+    port_problem,
+    url_host_port,
+)
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import parse_vm_duration
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import parse_version
 
@@ -31,8 +38,14 @@ def host_address(host_vars: Mapping[str, Any], host: str) -> str:
     return str(host_vars.get("vmstack_address") or host_vars.get("ansible_host") or host)
 
 
-def host_port(host_vars: Mapping[str, Any], component: str, name: str = "http") -> int:
-    return int(host_vars.get(port_variable(component, name), COMPONENT_PORTS[component][name].default))
+def host_port(host_vars: Mapping[str, Any], component: str, name: str = "http", host: str = "") -> int:
+    """The port from the host's variables or the registry; a value that is no port fails naming both."""
+    variable = port_variable(component, name)
+    value = host_vars.get(variable, COMPONENT_PORTS[component][name].default)
+    problem = port_problem(variable, value)
+    if problem:
+        raise ValueError(f"{host or 'a host'}: {problem}")
+    return int(value)
 
 
 def component_endpoints(
@@ -40,14 +53,19 @@ def component_endpoints(
     hostvars: Mapping[str, Mapping[str, Any]],
     component: str,
     name: str = "http",
+    join: Callable[[str, int], str] = join_host_port,
 ) -> list[str]:
-    """``host:port`` of one port of a component on each host of its group, in inventory order."""
+    """``host:port`` of one port of a component on each host of its group, in inventory order.
+
+    The host stays raw (an IPv6 zone as ``%eth0``), as flags such as
+    ``--cluster.peer`` want it; URLs pass ``url_host_port``.
+    """
     if component not in COMPONENT_PORTS or name not in COMPONENT_PORTS[component]:
         raise KeyError(f"the port registry has no port {name!r} for component {component!r}")
     endpoints = []
     for host in groups.get(component, []):
         host_vars = hostvars.get(host, {})
-        endpoints.append(join_host_port(host_address(host_vars, host), host_port(host_vars, component, name)))
+        endpoints.append(join(host_address(host_vars, host), host_port(host_vars, component, name, host)))
     return endpoints
 
 
@@ -59,7 +77,8 @@ def component_urls(
     scheme: str = "http",
 ) -> list[str]:
     """``scheme://host:port/path`` of a component's HTTP port on each host of its group."""
-    return [f"{scheme}://{endpoint}{path}" for endpoint in component_endpoints(groups, hostvars, component)]
+    endpoints = component_endpoints(groups, hostvars, component, join=url_host_port)
+    return [f"{scheme}://{endpoint}{path}" for endpoint in endpoints]
 
 
 def port_claims(
@@ -67,14 +86,32 @@ def port_claims(
     host_vars: Mapping[str, Any],
     group_names: list[str],
 ) -> list[PortClaim]:
-    """Every port the components deployed on one host will listen on."""
+    """Every port the components deployed on one host will listen on (valid ports only)."""
     claims = []
     for component, port_specs in COMPONENT_PORTS.items():
         if component not in group_names:
             continue
         for name in port_specs:
-            claims.append(PortClaim(host, component, name, host_port(host_vars, component, name)))
+            # A value that is no port is a finding of its own (port_findings), not a claim.
+            try:
+                claims.append(PortClaim(host, component, name, host_port(host_vars, component, name, host)))
+            except ValueError:
+                continue
     return claims
+
+
+def port_findings(host: str, host_vars: Mapping[str, Any], group_names: list[str]) -> list[str]:
+    """Each port variable of the host's components that is no port, then each port two components claim."""
+    problems = [
+        f"{host}: {problem}"
+        for component, port_specs in COMPONENT_PORTS.items()
+        if component in group_names
+        for name in port_specs
+        if port_variable(component, name) in host_vars
+        for problem in [port_problem(port_variable(component, name), host_vars[port_variable(component, name)])]
+        if problem
+    ]
+    return problems + find_port_conflicts(port_claims(host, host_vars, group_names))
 
 
 # Components whose HTTP port serves /metrics, in the order their jobs appear
@@ -99,7 +136,8 @@ def stack_scrape_config(
         if component not in COMPONENT_PORTS:
             continue
         # Sorted, so that the config does not change when the inventory lists hosts in another order.
-        targets = sorted(set(component_endpoints(groups, hostvars, component)))
+        # The binary turns each target into a URL: an IPv6 zone needs its escape.
+        targets = sorted(set(component_endpoints(groups, hostvars, component, join=url_host_port)))
         if targets:
             jobs.append({"job_name": component, "static_configs": [{"targets": targets}]})
     if not jobs:
@@ -128,7 +166,7 @@ def host_component_urls(host: str, host_vars: Mapping[str, Any], group_names: li
     """The URL of each component deployed on one host, for the closing summary."""
     address = host_address(host_vars, host)
     return {
-        component: f"http://{join_host_port(address, host_port(host_vars, component))}{COMPONENT_HOME_PATHS.get(component, '/')}"
+        component: f"http://{url_host_port(address, host_port(host_vars, component, host=host))}{COMPONENT_HOME_PATHS.get(component, '/')}"
         for component in COMPONENT_PORTS
         if component in group_names
     }

@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters for the checks before any change and for masking secrets in messages.
+
+The logic lives in plugin_utils (it runs on the controller only); these
+wrappers only turn its errors into AnsibleFilterError.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import preflight, secrets
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
+
+
+class FilterModule:
+    """vmstack.monitoring preflight and masking filters."""
+
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "service_findings": failing_as_filter_error(preflight.service_findings),
+            "host_overlap_findings": failing_as_filter_error(preflight.host_overlap_findings),
+            "existing_directory_findings": failing_as_filter_error(preflight.existing_directory_findings),
+            "failed_messages": failing_as_filter_error(preflight.failed_messages),
+            "mask_secrets": failing_as_filter_error(secrets.mask_secrets),
+            "secret_values": failing_as_filter_error(secrets.secret_values),
+        }

@@ -1,0 +1,199 @@
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0 (see LICENSE)
+"""The checks that run on the controller before any host changes (issue 10, items 1, 3, 8, 9)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vmstack.monitoring.plugins.module_utils import ports, topology
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import preflight
+
+VMAGENT = {
+    "name": "vmagent",
+    "group": "vmagent",
+    "directories": [
+        {"path": "/etc/vmagent"},
+        {"path": "/var/lib/vmagent-queue", "owner": "vmagent", "mode": "0700", "variable": "vmagent_queue_path"},
+    ],
+    "read_write_paths": ["/var/lib/vmagent-queue"],
+}
+
+
+@pytest.mark.parametrize("path", ["/", "/var", "/var/lib", "/etc", "/usr", "/home", "/tmp", "/opt", "/srv", "/run",
+                                  "/var/log", "/usr/local/bin", "/proc/sys", "/dev/shm"])
+def test_system_directories_are_refused(path: str) -> None:
+    [finding] = preflight.own_directory_findings("h1", preflight.directory_claims(
+        "alertmanager", [{"path": path, "variable": "alertmanager_data_path"}]))
+    assert finding.startswith(f"h1: alertmanager_data_path {path!r} is a system directory")
+    assert "/var/lib/<service>" in finding
+
+
+@pytest.mark.parametrize(("path", "says"), [("var/lib/x", "not an absolute path"), ("/var/lib/x/", "'/var/lib/x'"),
+                                            ("/var/lib/../lib", "'/var/lib'"), ("//var/lib/x", "plain form")])
+def test_relative_and_unnormalised_paths_are_refused(path: str, says: str) -> None:
+    [finding] = preflight.own_directory_findings("h1", preflight.directory_claims(
+        "vmagent", [{"path": path, "variable": "vmagent_queue_path"}]))
+    assert "vmagent_queue_path" in finding and says in finding
+
+
+def test_a_directory_of_its_own_below_a_system_directory_is_fine() -> None:
+    assert preflight.service_findings("h1", "vmagent", {}, VMAGENT) == []
+
+
+def test_write_access_is_limited_to_the_services_own_directories() -> None:
+    service = dict(VMAGENT, read_write_paths=["/var/lib/vmagent-queue", "/var/lib"])
+    [finding] = preflight.service_findings("h1", "vmagent", {}, service)
+    assert finding.startswith("h1: vmagent would be allowed to write to '/var/lib'")
+
+
+def test_two_components_may_not_share_or_nest_directories() -> None:
+    directories = {
+        "victoria_metrics": [{"path": "/var/lib/victoria-metrics", "variable": "victoria_metrics_data_path"}],
+        "vmagent": [{"path": "/var/lib/victoria-metrics/queue", "variable": "vmagent_queue_path"},
+                    {"path": "/etc/vmagent"}, {"path": "/etc/vmagent/file_sd", "variable": "vmagent_file_sd_dir"}],
+        "alertmanager": [{"path": "/etc/vmagent", "variable": ""}],
+    }
+    findings = preflight.host_overlap_findings("h1", directories)
+    assert len(findings) == 3, findings
+    assert findings[0].startswith("h1: vmagent's /var/lib/victoria-metrics/queue (vmagent_queue_path) and "
+                                  "victoria_metrics's /var/lib/victoria-metrics (victoria_metrics_data_path) overlap")
+    assert "alertmanager's /etc/vmagent (fixed by the role)" in findings[1]
+    assert "change vmagent_file_sd_dir" in findings[2]
+
+
+def _stat(exists: bool, owner: str = "root", group: str = "root", isdir: bool = True) -> dict:
+    return {"stat": {"exists": exists, "pw_name": owner, "gr_name": group, "isdir": isdir}}
+
+
+def test_an_existing_directory_with_another_owner_is_not_taken_over() -> None:
+    stats = [_stat(True, "root", "root"), _stat(True, "root", "root")]
+    [finding] = preflight.existing_directory_findings("h1", VMAGENT, stats)
+    assert finding.startswith("h1: vmagent_queue_path '/var/lib/vmagent-queue' already exists and belongs to root:root")
+    assert "chown it to vmagent:vmagent" in finding
+
+
+def test_a_directory_created_on_an_earlier_run_or_missing_is_fine() -> None:
+    assert preflight.existing_directory_findings("h1", VMAGENT, [_stat(False), _stat(True, "vmagent", "vmagent")]) == []
+    assert preflight.existing_directory_findings("h1", VMAGENT, [_stat(False), _stat(False)]) == []
+    [finding] = preflight.existing_directory_findings("h1", VMAGENT, [_stat(False), _stat(True, "vmagent", "vmagent", False)])
+    assert "is not a directory" in finding
+
+
+@pytest.mark.parametrize("value", ["abc", 0, 65536, -1, True, "80a", None, 8.5])
+def test_ports_name_variable_host_and_range(value: object) -> None:
+    [finding] = preflight.setting_findings("h1", {"ports": {"victoria_metrics_port": value}})
+    assert finding == f"h1: victoria_metrics_port is {value!r}; write a port number from 1 to 65535."
+
+
+@pytest.mark.parametrize("value", [8428, "8428", 1, 65535])
+def test_good_ports_pass(value: object) -> None:
+    assert preflight.setting_findings("h1", {"ports": {"victoria_metrics_port": value}}) == []
+
+
+@pytest.mark.parametrize(("value", "good"), [("30s", True), ("1m30s", True), ("1.5h", True), ("500ms", True), ("0", True),
+                                             ("", True), ("abc", False), ("1d", False), ("30", False), ("1m 30s", False)])
+def test_go_durations(value: str, good: bool) -> None:
+    findings = preflight.setting_findings("h1", {"go_durations": {"vmalert_evaluation_interval": value}})
+    assert (findings == []) is good
+    if not good:
+        assert findings[0].startswith(f"h1: vmalert_evaluation_interval is {value!r}; write a duration")
+
+
+@pytest.mark.parametrize(("value", "good"), [("1", True), (12, True), ("30d", True), ("1y", True), ("abc", False), ("1x", False)])
+def test_retention(value: object, good: bool) -> None:
+    assert (preflight.setting_findings("h1", {"retention": {"victoria_metrics_retention_period": value}}) == []) is good
+
+
+@pytest.mark.parametrize(("value", "good"), [(60, True), ("5", True), (0, False), ("soon", False), (-1, False)])
+def test_seconds(value: object, good: bool) -> None:
+    assert (preflight.setting_findings("h1", {"seconds": {"vmagent_health_timeout": value}}) == []) is good
+
+
+def test_line_breaks_are_found_where_they_are_without_the_value() -> None:
+    settings = {"single_line": {"vmagent_extra_flags": {"a": "ok", "b": ["x", "secret\nvalue"]},
+                                "vmagent_listen_address": "::1\r"}}
+    findings = preflight.setting_findings("h1", settings)
+    assert findings[0].startswith("h1: vmagent_extra_flags['b'][1] contains a line break")
+    assert findings[1].startswith("h1: vmagent_listen_address contains a line break")
+    assert not any("secret" in finding for finding in findings)
+
+
+def test_failed_messages_collect_loops_and_skip_the_rest() -> None:
+    results = [{"failed": False}, {"skipped": True}, {"failed": True, "msg": "one "},
+               {"results": [{"failed": True, "msg": "two"}, {"failed": False}]}, "", {"failed": True, "msg": "one"}]
+    assert preflight.failed_messages(results, "h1") == ["h1: one", "h1: two"]
+
+
+def test_failed_messages_unwrap_filter_errors_and_keep_the_host_they_name() -> None:
+    wrapped = ("Task failed: Finalization of task args for 'ansible.builtin.assert' failed: Error while resolving value "
+               "for 'fail_msg': The filter plugin 'vmstack.monitoring.component_urls' failed: vm1: victoria_metrics_port "
+               "is 'abc'; write a port number from 1 to 65535.")
+    assert preflight.failed_messages([{"failed": True, "msg": wrapped}], "h2", ["vm1", "h2"]) == [
+        "vm1: victoria_metrics_port is 'abc'; write a port number from 1 to 65535."]
+
+
+def test_port_variables_that_are_no_ports_are_named_per_host() -> None:
+    findings = topology.port_findings("h1", {"victoria_metrics_port": "abc", "vmagent_port": 9100},
+                                      ["victoria_metrics", "vmagent", "node_exporter"])
+    assert findings[0] == "h1: victoria_metrics_port is 'abc'; write a port number from 1 to 65535."
+    assert "9100" in findings[1] and "node_exporter" in findings[1]
+    with pytest.raises(ValueError, match=r"^vm1: victoria_metrics_port is 'abc'; write a port number"):
+        topology.component_urls({"victoria_metrics": ["vm1"]}, {"vm1": {"victoria_metrics_port": "abc"}}, "victoria_metrics")
+
+
+@pytest.mark.parametrize(("host", "expected"), [("fe80::1%eth0", "[fe80::1%25eth0]:8428"), ("[fe80::1%eth0]", "[fe80::1%25eth0]:8428"),
+                                                ("fe80::1%25eth0", "[fe80::1%25eth0]:8428"), ("::1", "[::1]:8428"),
+                                                ("10.0.0.1", "10.0.0.1:8428"), ("vm.example", "vm.example:8428")])
+def test_zones_are_escaped_in_urls(host: str, expected: str) -> None:
+    assert ports.url_host_port(host, 8428) == expected
+
+
+def test_zones_stay_raw_where_the_binary_wants_an_address() -> None:
+    groups = {"alertmanager": ["am1"], "victoria_metrics": ["am1"], "promoter": ["am1"]}
+    hostvars = {"am1": {"vmstack_address": "fe80::1%eth0"}}
+    assert ports.join_host_port("fe80::1%eth0", 9093) == "[fe80::1%eth0]:9093"
+    assert topology.component_endpoints(groups, hostvars, "alertmanager", "cluster") == ["[fe80::1%eth0]:9094"]
+    assert topology.component_urls(groups, hostvars, "victoria_metrics", "/api/v1/write") == [
+        "http://[fe80::1%25eth0]:8428/api/v1/write"]
+    assert topology.host_component_urls("am1", hostvars["am1"], ["alertmanager"]) == {"alertmanager": "http://[fe80::1%25eth0]:9093/"}
+    targets = topology.stack_scrape_config(groups, hostvars)["scrape_configs"][0]["static_configs"][0]["targets"]
+    assert targets == ["[fe80::1%25eth0]:8428"]
+
+
+def test_promoter_webhooks_escape_the_zone() -> None:
+    from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
+
+    url = promoter.promoter_url({"promoter": ["p1"]}, {"p1": {"vmstack_address": "fe80::2%eth1"}}, None, "dingtalk")
+    assert url == "http://[fe80::2%25eth1]:8080/dingtalk/send"
+
+
+ROLES = ("victoria_metrics", "vmagent", "vmalert", "alertmanager", "node_exporter", "promoter", "grafana")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_checks_the_directories_its_service_uses(role: str) -> None:
+    """The service and its preflight read the same lists, and nothing is derived from a parent directory."""
+    import yaml
+
+    from conftest import REPO_ROOT
+
+    text = (REPO_ROOT / "roles" / role / "vars" / "main.yml").read_text()
+    variables = yaml.safe_load(text)
+    service, checked = variables[f"__{role}_service"], variables[f"__{role}_preflight"]
+    assert service["directories"] == checked["directories"] == f"{{{{ __{role}_directories }}}}"
+    assert service.get("read_write_paths", []) == checked["read_write_paths"]
+    assert "dirname" not in text
+    preflight_tasks = (REPO_ROOT / "roles" / role / "tasks" / "preflight.yml").read_text()
+    assert f'common_preflight: "{{{{ __{role}_preflight }}}}"' in preflight_tasks
+
+
+def test_vmagent_owns_and_writes_only_its_queue() -> None:
+    import yaml
+
+    from conftest import REPO_ROOT
+
+    variables = yaml.safe_load((REPO_ROOT / "roles" / "vmagent" / "vars" / "main.yml").read_text())
+    queue = [item for item in variables["__vmagent_directories"] if item["path"] == "{{ vmagent_queue_path }}"]
+    assert queue == [{"path": "{{ vmagent_queue_path }}", "owner": "vmagent", "mode": "0700", "variable": "vmagent_queue_path"}]
+    assert variables["__vmagent_read_write_paths"] == ["{{ vmagent_queue_path }}"]

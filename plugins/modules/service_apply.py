@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: service_apply
 short_description: Start, restart or reload a systemd service, wait for its health URL, roll back a failed start
-version_added: "0.2.0"
+version_added: "0.1.0"
 author: vmstack maintainers (@vmstack)
 description:
   - Brings a running service in line with what is on disk, in one step. A unit left C(failed) (its start limit hit,

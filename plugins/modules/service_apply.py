@@ -118,6 +118,7 @@ waited:
 """
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
@@ -165,10 +166,13 @@ class Systemd:
         )
         return parse_show(out)
 
-    def journal(self, lines: int) -> str:
-        rc, out, err = self.module.run_command(
-            ["journalctl", "--unit", self.unit, "--lines", str(lines), "--no-pager", "--output", "cat"]
-        )
+    def journal(self, lines: int, since: float) -> str:
+        """The unit's journal from a Unix time on (the start of the failed
+        attempt), else its last lines when it logged nothing since."""
+        command = ["journalctl", "--unit", self.unit, "--lines", str(lines), "--no-pager", "--output", "cat"]
+        rc, out, err = self.module.run_command(command + ["--since", f"@{int(since)}"])
+        if rc == 0 and not out.strip():
+            rc, out, err = self.module.run_command(command)
         return out.rstrip() if rc == 0 else f"(journal not readable: {err.strip()})"
 
 
@@ -182,9 +186,12 @@ def probe(url: str):
     return answered
 
 
-def act(systemd: Systemd, action: str, timeout: int, url: str) -> Outcome:
+def act(systemd: Systemd, action: str, params: dict) -> tuple[Outcome, str]:
+    """Do the action, wait for health; on failure also return the journal since the action."""
+    began = time.time()
     systemd.run(action, systemd.unit)
-    return wait_healthy(systemd.show, probe(url), timeout)
+    outcome = wait_healthy(systemd.show, probe(params["health_url"]), params["health_timeout"])
+    return outcome, "" if outcome.healthy else systemd.journal(params["journal_lines"], began)
 
 
 def roll_back(module: AnsibleModule, systemd: Systemd, action: str, failure: Outcome, journal: str) -> None:
@@ -193,19 +200,19 @@ def roll_back(module: AnsibleModule, systemd: Systemd, action: str, failure: Out
     restored = restore(params["rollback"])
     systemd.run("daemon-reload")
     systemd.run("reset-failed", systemd.unit)
-    again = act(systemd, "restart", params["health_timeout"], params["health_url"])
+    again, journal_again = act(systemd, "restart", params)
     pid = systemd.show().get("MainPID", "?")
     if again.healthy:
         after = f"{systemd.unit} is running again on its previous files (PID {pid}) and answers {params['health_url']}."
     else:
         after = (f"{systemd.unit} did not come back on its previous files either: {again.reason}.\n"
-                 f"Its journal now:\n{systemd.journal(params['journal_lines'])}")
+                 f"Its journal since:\n{journal_again}")
     module.fail_json(
         msg=(f"{systemd.unit} did not become healthy after the {action} ({failure.reason}, after {failure.waited:.1f} s), "
              f"so it was rolled back: {restored.describe()}. {after}\n"
              f"Fix what the journal of the failed {action} says, then run the play again.\n"
              f"Journal of the failed {action}:\n{journal}"),
-        action=action, rolled_back=restored.restored + restored.removed, waited=failure.waited,
+        changed=True, action=action, rolled_back=restored.restored + restored.removed, waited=failure.waited,
     )
 
 
@@ -226,10 +233,9 @@ def main() -> None:
     if todo.enable:
         systemd.run("enable", systemd.unit)
     if todo.action:
-        outcome = act(systemd, todo.action, params["health_timeout"], params["health_url"])
+        outcome, journal = act(systemd, todo.action, params)
         result["waited"] = outcome.waited
         if not outcome.healthy:
-            journal = systemd.journal(params["journal_lines"])
             if params["rollback"]:
                 roll_back(module, systemd, todo.action, outcome, journal)
             module.fail_json(

@@ -161,10 +161,10 @@ class Systemd:
         self.module.run_command(["systemctl", *args], check_rc=True)
 
     def show(self) -> dict[str, str]:
-        _, out, _ = self.module.run_command(
+        output = self.module.run_command(
             ["systemctl", "show", "--property", ",".join(SHOW_PROPERTIES), self.unit], check_rc=True
-        )
-        return parse_show(out)
+        )[1]
+        return parse_show(output)
 
     def journal(self, lines: int, since: float) -> str:
         """The unit's journal from a Unix time on (the start of the failed

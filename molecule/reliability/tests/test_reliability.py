@@ -151,7 +151,7 @@ def test_a_unit_stopped_by_its_start_limit_is_started_again(host):
     and systemd leaves it failed; the next run, well within
     StartLimitIntervalSec, starts it."""
     since = host_clock(host)
-    for _ in range(10):
+    for _attempt in range(10):
         if unit_state(host, "node_exporter")["ActiveState"] == "failed":
             break
         host.run("systemctl kill --signal KILL node_exporter && systemctl start node_exporter")

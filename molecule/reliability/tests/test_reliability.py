@@ -82,8 +82,10 @@ def test_a_config_written_but_not_loaded_is_loaded_by_the_next_run(host):
     assert preview.returncode == 0 and preview.changed(HOST) > 0, preview.output
     assert not host.file(MARKER).exists and interval_on_disk(host) == "10s"
 
-    # A flag the unit cannot hold fails the run after the scrape config was written.
-    broken = converge("vmagent", {**NEW_INTERVAL, "vmagent_extra_flags": {"loggerLevel": "INFO\nERROR"}})
+    # A remote-write relabel config that vmagent's dry run refuses fails the run
+    # after the scrape config was written (the controller's checks cannot see it).
+    broken = converge("vmagent", {**NEW_INTERVAL,
+                                  "vmagent_remote_write_relabel_configs": [{"action": "no_such_action"}]})
     assert broken.returncode != 0, broken.output
     assert interval_on_disk(host) == "15s", "the run must fail after writing the scrape config"
     assert served_interval(host) == "10s"

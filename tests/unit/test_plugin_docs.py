@@ -31,8 +31,8 @@ PLUGIN_TYPES = (
 
 # What a user may call. Everything else the collection registers exists for its roles only.
 PUBLIC_FILTERS = {
-    "component_endpoints", "component_urls", "default_port", "join_host_port", "port_conflicts",
-    "probe_address", "stack_scrape_config", "validate_rule_file", "validate_scrape_config",
+    "component_endpoints", "component_urls", "default_port", "join_host_port", "mask_secrets", "port_conflicts",
+    "probe_address", "stack_scrape_config", "url_host_port", "validate_rule_file", "validate_scrape_config",
 }
 INTERNAL_MARK = "Internal:"
 

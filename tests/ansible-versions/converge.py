@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # Copyright: vmstack.monitoring contributors
 # Apache License 2.0 (see LICENSE)
 """Converge playbooks/setup.yml with one given ansible-core on one fresh host.
 
-    tests/ansible-versions/converge.py --ansible-bin VENV/bin --junit REPORT.xml
+    python3 tests/ansible-versions/converge.py --ansible-bin VENV/bin --junit REPORT.xml
 
 Starts one Podman host of the test image ($VMSTACK_IMAGE), reached over
 OpenSSH, deploys the five-service stack (node_exporter, VictoriaMetrics,
@@ -48,6 +47,7 @@ def load_bench() -> object:
     path = REPO / "tests" / "bench" / "bench-converge.py"
     spec = importlib.util.spec_from_file_location("bench_converge", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -68,7 +68,7 @@ class PlaybookRun:
 
 def playbook(ansible_bin: Path, inventory: Path, env: dict[str, str], log: Path, *options: str) -> PlaybookRun:
     command = [str(ansible_bin / "ansible-playbook"), "-i", str(inventory), *options, str(REPO / "playbooks" / "setup.yml")]
-    completed = subprocess.run(command, capture_output=True, text=True, env=env)
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     output = completed.stdout + completed.stderr
     log.write_text(output)
     changed = sum(int(number) for number in re.findall(r"changed=(\d+)", completed.stdout))
@@ -89,9 +89,9 @@ def playbook_failure(run: PlaybookRun, log: Path, want_unchanged: bool) -> str:
 
 def health_failure(host: str, url: str) -> str:
     # The services may still be starting right after the play; give them a few seconds.
-    for _ in range(20):
+    for _attempt in range(20):
         probe = subprocess.run(["podman", "exec", host, "curl", "-fsS", "-o", "/dev/null", "-w", "%{http_code}", url],
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, check=False)
         if probe.returncode == 0:
             return ""
         time.sleep(0.5)
@@ -175,7 +175,7 @@ def converge(options: argparse.Namespace, recorder: Recorder, work: Path) -> Non
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--ansible-bin", type=Path, required=True, help="bin directory of the ansible-core venv")
     parser.add_argument("--release", required=True, help="ansible-core release, for the test names (e.g. 2.16)")
     parser.add_argument("--junit", type=Path, help="write the checks as a JUnit report here")

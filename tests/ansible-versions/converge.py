@@ -129,6 +129,15 @@ class Recorder:
         return failed
 
 
+def version_failure(ansible_bin: Path, release: str) -> str:
+    """The playbooks must really run under the release the report names."""
+    first_line = subprocess.run([str(ansible_bin / "ansible-playbook"), "--version"], capture_output=True, text=True,
+                                check=False).stdout.partition("\n")[0]
+    if not first_line.startswith(f"ansible-playbook [core {release}."):
+        return f"{ansible_bin}/ansible-playbook is {first_line!r}, expected ansible-core {release}.x"
+    return ""
+
+
 def start_host(hosts) -> str:
     try:
         hosts.__enter__()
@@ -148,6 +157,9 @@ def converge(options: argparse.Namespace, recorder: Recorder, work: Path) -> Non
     later = ([f"{label}: setup.yml converges a fresh host"]
              + [f"{label}: {service} answers {url}" for service, url in HEALTH_URLS.items()]
              + [f"{label}: re-run changes nothing", f"{label}: --check --diff changes nothing"])
+    if recorder.check(f"{label}: ansible-playbook is ansible-core {options.release}", version_failure,
+                      options.ansible_bin, options.release):
+        return
     try:
         # Removed in the finally below also when it failed half-way.
         if recorder.check(f"{label}: a fresh host {host} starts and takes SSH", start_host, hosts):

@@ -24,6 +24,9 @@ description:
   - The archive is unpacked into C(unpacked-<sha256 prefix>) beside it, through a temporary folder renamed into
     place, with a marker written last. Every host of a play asks at once; a lock per release folder lets one do
     the work while the others wait, and later calls find the marker and return without reading the archive.
+# ansible-core < 2.19 wants every attribute described: the fragment carries the descriptions.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

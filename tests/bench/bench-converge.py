@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +143,7 @@ class Hosts:
         self.addresses: dict[str, str] = {}
 
     def __enter__(self) -> "Hosts":
-        if subprocess.run(["podman", "network", "exists", self.network]).returncode != 0:
+        if subprocess.run(["podman", "network", "exists", self.network], check=False).returncode != 0:
             run(["podman", "network", "create", self.network])
         for name in self.names:
             run(["podman", "run", "-d", "--name", name, "--network", self.network, "--systemd=always",
@@ -158,13 +157,13 @@ class Hosts:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        subprocess.run(["podman", "rm", "-f", "-t", "0", *self.names], capture_output=True)
+        subprocess.run(["podman", "rm", "-f", "-t", "0", *self.names], capture_output=True, check=False)
 
     @staticmethod
     def _wait_booted(name: str) -> None:
-        for _ in range(100):
+        for _attempt in range(100):
             state = subprocess.run(["podman", "exec", name, "systemctl", "is-system-running"],
-                                   capture_output=True, text=True).stdout.strip()
+                                   capture_output=True, text=True, check=False).stdout.strip()
             if state in ("running", "degraded"):
                 return
             time.sleep(0.2)
@@ -215,7 +214,7 @@ def ansible_environment(transport: str) -> dict[str, str]:
 def timed_playbook(playbook: Path, inventory: Path, env: dict[str, str], log: Path) -> tuple[float, int, int]:
     start = time.monotonic()
     completed = subprocess.run(["ansible-playbook", "-i", str(inventory), str(playbook)],
-                               capture_output=True, text=True, env=env)
+                               capture_output=True, text=True, env=env, check=False)
     elapsed = time.monotonic() - start
     log.write_text(completed.stdout + completed.stderr)
     if completed.returncode != 0:
@@ -239,7 +238,7 @@ def one_round(kind: str, count: int, transport: str, work: Path, floor: dict, ss
         inventory = work / f"inventory-{kind}.json"
         inventory.write_text(json.dumps(hosts.inventory(transport, groups, extra)))
         env = ansible_environment(transport)
-        fresh, _, tasks_fresh = timed_playbook(playbook, inventory, env, work / f"{kind}-fresh.log")
+        fresh, _changed, tasks_fresh = timed_playbook(playbook, inventory, env, work / f"{kind}-fresh.log")
         rerun, changed, tasks_rerun = timed_playbook(playbook, inventory, env, work / f"{kind}-rerun.log")
     return Timing(fresh, rerun, changed, tasks_fresh // count, tasks_rerun // count)
 
@@ -249,7 +248,7 @@ def median(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--transport", choices=TRANSPORTS, default="ssh")
     parser.add_argument("--hosts", default="1,8", help="host counts, comma-separated (default 1,8)")
     parser.add_argument("--runs", type=int, default=3)
@@ -271,7 +270,7 @@ def main() -> None:
           f"controller: {os.cpu_count()} cores; archives: offline directory, warm controller cache")
     for count in [int(number) for number in options.hosts.split(",")]:
         results: dict[str, list[Timing]] = {"collection": [], "floor": []}
-        for _ in range(options.runs):
+        for _round in range(options.runs):
             for kind in results:
                 results[kind].append(one_round(kind, count, options.transport, work, floor, ssh_key))
         ours, base = results["collection"], results["floor"]

@@ -27,11 +27,13 @@ default_role = "any"
 
 ANSIBLE_DOCS = "https://docs.ansible.com/ansible/latest/"
 
-# The pages antsibull-docs writes link to two labels of Ansible's own documentation.
+# The pages antsibull-docs writes link to these labels of Ansible's own documentation
+# (action_plugins: from a module documented with the action flow attributes).
 # The site is built without network access, so instead of downloading Ansible's
 # objects.inv, a small one with just those labels is written here; the links still
 # point to the real pages.
 ANSIBLE_LABELS = {
+    "action_plugins": ("plugins/action.html#action-plugins", "Action plugins"),
     "ansible_configuration_settings": ("reference_appendices/config.html#ansible-configuration-settings",
                                        "Ansible Configuration Settings"),
     "common_return_values": ("reference_appendices/common_return_values.html#common-return-values",

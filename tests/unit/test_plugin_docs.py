@@ -115,3 +115,15 @@ def test_every_role_renders(collection_env: dict[str, str]) -> None:
     for name, doc in json.loads(rendered.stdout).items():
         for entry_point, spec in doc["entry_points"].items():
             assert spec.get("short_description") and spec.get("description"), f"{name}:{entry_point} lacks descriptions"
+
+
+def test_every_module_attribute_is_complete(docs: dict[str, dict[str, dict]]) -> None:
+    """antsibull-docs rejects an attribute without description and support (a missing fragment), ansible-doc does not."""
+    incomplete = [
+        f"{name}: attribute {attribute} lacks {part}"
+        for name, doc in docs["module"].items()
+        for attribute, spec in (doc["doc"].get("attributes") or {}).items()
+        for part in ("description", "support")
+        if not spec.get(part)
+    ]
+    assert not incomplete, "\n".join(incomplete)

@@ -28,18 +28,23 @@ source "$VMSTACK_VENV/bin/activate"
 cd "$VMSTACK_REPO"
 
 # Every scenario runs under Mitogen's strategy (pinned in requirements-dev.txt),
-# except those named in VMSTACK_STOCK_SCENARIOS (default: stack), which run
-# with Ansible's own strategy over Podman's connection, so that the stock path
-# stays proven; victoria_metrics converges over OpenSSH (its molecule.yml).
-# VMSTACK_STRATEGY=linear runs them all the stock way.
+# except those named in VMSTACK_STOCK_SCENARIOS (default: stack): they converge
+# and prove idempotence with Ansible's own strategy over Podman's connection,
+# so that the stock path stays proven, while their tests' own playbook runs
+# (stacktest.run_playbook) use Mitogen. victoria_metrics converges over
+# OpenSSH with Ansible's own strategy (its molecule.yml).
+# VMSTACK_STRATEGY=linear runs everything the stock way.
 stock_scenarios=" ${VMSTACK_STOCK_SCENARIOS-stack} "
 mitogen_strategies="$(python -c 'import ansible_mitogen, pathlib; print(pathlib.Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")')"
 strategy_env() {
-    if [[ ${VMSTACK_STRATEGY:-mitogen} == linear || $stock_scenarios == *" $1 "* ]]; then
+    local mitogen="ANSIBLE_STRATEGY_PLUGINS=$mitogen_strategies VMSTACK_TEST_STRATEGY=mitogen_linear"
+    mitogen+=" PATH=$VMSTACK_REPO/tests/bench/mitogen:$PATH"
+    if [[ ${VMSTACK_STRATEGY:-mitogen} == linear ]]; then
         echo ANSIBLE_STRATEGY=linear
+    elif [[ $stock_scenarios == *" $1 "* ]]; then
+        echo "ANSIBLE_STRATEGY=linear $mitogen"
     else
-        echo ANSIBLE_STRATEGY=mitogen_linear ANSIBLE_STRATEGY_PLUGINS="$mitogen_strategies" \
-            PATH="$VMSTACK_REPO/tests/bench/mitogen:$PATH"
+        echo "ANSIBLE_STRATEGY=mitogen_linear $mitogen"
     fi
 }
 

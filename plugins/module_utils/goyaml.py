@@ -105,7 +105,10 @@ def load_first_document(text: str) -> Document:
     """
     if not HAS_YAML:
         raise YAMLSyntaxError("PyYAML is not installed on this host (install python3-yaml)", None)
-    loader = _plain_tagging_loader()(text)
+    # libyaml's parser takes only an exact str. Ansible's unsafe text (a str
+    # subclass, as lookup() returns before ansible-core 2.19) keeps its class
+    # through str(), so it is copied with str.__str__.
+    loader = _plain_tagging_loader()(str.__str__(text) if isinstance(text, str) else text)
     try:
         root = loader.get_node() if loader.check_node() else None
         more, extra_line = _peek_next_document(loader)

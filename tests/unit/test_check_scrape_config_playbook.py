@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible import release as ansible_release
 
 pytest.importorskip("ansible")
 
@@ -47,6 +48,11 @@ def test_good_files_given_relative_to_the_current_directory_pass(collection_env,
     assert "scrape_timeout" in result.stderr, "the warning about warns.yml is shown"
 
 
+@pytest.mark.skipif(
+    tuple(int(part) for part in ansible_release.__version__.split(".")[:2]) < (2, 19),
+    reason="before ansible-core 2.19 a filter error inside a looped assert fails the whole task at the first "
+           "refused file; the README says so",
+)
 def test_every_error_of_every_bad_file_is_reported_and_the_run_fails(collection_env, configs):
     result = check(collection_env, configs, "vmstack_check_files=good.yml,bad.yml,copy-of-bad.yml")
     output = result.stdout + result.stderr

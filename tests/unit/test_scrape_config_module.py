@@ -15,19 +15,7 @@ import pytest
 
 pytest.importorskip("ansible")
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19 has no testing helper: modules read basic._ANSIBLE_ARGS
-    from ansible.module_utils import basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args: dict):  # type: ignore[no-redef]
-        saved = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = saved
+from module_args import patch_module_args  # noqa: E402
 
 from ansible_collections.vmstack.monitoring.plugins.modules import scrape_config  # noqa: E402
 

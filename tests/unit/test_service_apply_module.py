@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("ansible")
 
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
+from module_args import patch_module_args  # noqa: E402
 
 from ansible_collections.vmstack.monitoring.plugins.modules import service_apply  # noqa: E402
 

@@ -149,7 +149,8 @@ def start_host(hosts) -> str:
 def converge(options: argparse.Namespace, recorder: Recorder, work: Path) -> None:
     bench = load_bench()
     ssh_key = work / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ssh_key)], check=True)
+    if not ssh_key.exists():  # kept between runs, like the bench's
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ssh_key)], check=True)
     hosts = bench.Hosts(1, os.environ["VMSTACK_IMAGE"], ssh_key)
     hosts.names = [f"vmstack-oldest-{os.getpid()}"]
     host = hosts.names[0]

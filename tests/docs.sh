@@ -69,6 +69,19 @@ fails_saying() {
 
 write_samples() {
     mkdir -p "$work/samples"
+    cat >"$work/samples/broken-inventory.yml" <<'EOF'
+all:
+  children:
+    victoria_metrics:
+      hosts:
+        a.example.invalid: {victoria_metrics_port: abc, victoria_metrics_data_path: /var/lib}
+    vmalert:
+      hosts:
+        b.example.invalid: {vmalert_evaluation_interval: abc}
+    alertmanager:
+      hosts:
+        b.example.invalid:
+EOF
     cat >"$work/samples/good.yml" <<'EOF'
 global:
   scrape_interval: 30s
@@ -92,6 +105,31 @@ EOF
 # ansible-playbook runs the playbook from the installed collection by its FQCN, from the samples directory.
 check_playbook() {
     (cd "$work/samples" && ansible-playbook vmstack.monitoring.check_scrape_config -e "vmstack_check_files=$1")
+}
+
+# vmstack.monitoring.validate touches no host: the example inventories name
+# hosts that do not exist. The multi-host example takes its secrets from Vault
+# and promoter's archive from the operator, as a CI job would pass them.
+validate() {
+    ansible-playbook -i "$1" vmstack.monitoring.validate "${@:2}"
+}
+validate_multi_host() {
+    validate "$installed/inventory/multi-host/hosts.yml" -e '{
+        "vault_grafana_admin_password": "from-vault", "vault_promoter_dingtalk_api_token": "from-vault",
+        "vault_promoter_dingtalk_api_secret": "from-vault", "vault_promoter_wechat_corp_id": "from-vault",
+        "vault_promoter_wechat_api_secret": "from-vault", "vault_promoter_s3_access_key": "from-vault",
+        "vault_promoter_s3_secret_key": "from-vault",
+        "promoter_archive_url": "https://downloads.example.invalid/promoter-0.2.3.linux-amd64.tar.gz",
+        "promoter_archive_sha256": "0000000000000000000000000000000000000000000000000000000000000000"}'
+}
+# A broken inventory fails with every finding of every host at once.
+validate_broken() {
+    local output
+    output=$(validate "$work/samples/broken-inventory.yml" 2>&1) && { echo "$output"; return 1; }
+    printf '%s\n' "$output"
+    grep -q "a.example.invalid: victoria_metrics_port is 'abc'" <<<"$output" &&
+        grep -q "a.example.invalid: victoria_metrics_data_path '/var/lib' is a system directory" <<<"$output" &&
+        grep -q "b.example.invalid: vmalert_evaluation_interval is 'abc'" <<<"$output"
 }
 
 # antsibull-docs writes the collection's pages beside docs/ (conf.py, index), then Sphinx
@@ -153,6 +191,10 @@ check vmcheck-bad fails_saying 'bad.yml:3: .*evaluation_interval' "$vmcheck" "$w
 check playbook-good check_playbook good.yml
 check playbook-bad fails_saying 'bad.yml:3: .*evaluation_interval' \
     check_playbook good.yml,bad.yml
+
+check validate-single-host validate "$installed/inventory/single-host/hosts.yml"
+check validate-multi-host validate_multi_host
+check validate-broken validate_broken
 
 # The unit test that lists and renders every plugin and role, on the installed copy.
 check ansible-doc env VMSTACK_TEST_COLLECTIONS_PATH="$work/collections" \

@@ -215,8 +215,8 @@ def test_a_new_port_moves_the_relay_and_alertmanagers_webhooks(moved, node):
     assert run.returncode == 0, run.output
     assert changed(run)[HOST] > 0
     # The archive came from the URL and passed its sha256.
-    assert re.search(r"TASK \[vmstack\.monitoring\.common : Download the release archive of promoter\][^\n]*\n+"
-                     r"(ok|changed):", run.output), run.output
+    assert re.search(r"TASK \[vmstack\.monitoring\.common : Get the release archive ready on the controller - promoter\]"
+                     r"[^\n]*\n+ok:", run.output), run.output
     # promoter has no reload: the new config and flag restarted it.
     assert main_pid() != pid
     unit = node.check_output("systemctl cat promoter")

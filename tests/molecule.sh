@@ -18,6 +18,17 @@ mkdir -p "$VMSTACK_COLLECTIONS_PATH/ansible_collections/vmstack"
 ln -sfn "$VMSTACK_REPO" "$VMSTACK_COLLECTIONS_PATH/ansible_collections/vmstack/monitoring"
 export ANSIBLE_COLLECTIONS_PATH="$VMSTACK_COLLECTIONS_PATH"
 
+# Leftovers of an interrupted run: the scenarios' containers and networks, and
+# aardvark-dns's record of each network. A record left by containers that were
+# never torn down keeps the old gateway when the network is made again, and
+# the new containers then cannot resolve each other's names.
+podman ps -a --format '{{.Names}}' | { grep -E '^vmstack-' || true; } | xargs -r podman rm -f -t 0 >/dev/null
+podman network ls --format '{{.Name}}' | { grep -E '^vmstack-' || true; } | xargs -r podman network rm -f >/dev/null
+if [[ -z $(podman ps -q) ]]; then
+    pkill -x aardvark-dns || true
+    rm -f /run/containers/networks/aardvark-dns/*
+fi
+
 # The "mirror URL" install mode is served from the local artifacts.
 "$VMSTACK_REPO/tests/bench/serve-artifacts.sh" start >/dev/null
 VMSTACK_MIRROR_URL="$("$VMSTACK_REPO/tests/bench/serve-artifacts.sh" url)"

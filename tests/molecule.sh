@@ -22,11 +22,14 @@ export ANSIBLE_COLLECTIONS_PATH="$VMSTACK_COLLECTIONS_PATH"
 # aardvark-dns's record of each network. A record left by containers that were
 # never torn down keeps the old gateway when the network is made again, and
 # the new containers then cannot resolve each other's names.
-podman ps -a --format '{{.Names}}' | { grep -E '^vmstack-' || true; } | xargs -r podman rm -f -t 0 >/dev/null
-podman network ls --format '{{.Name}}' | { grep -E '^vmstack-' || true; } | xargs -r podman network rm -f >/dev/null
-if [[ -z $(podman ps -q) ]]; then
-    pkill -x aardvark-dns || true
-    rm -f /run/containers/networks/aardvark-dns/*
+# VMSTACK_KEEP_LEFTOVERS=1 skips this where other runs share the machine.
+if [[ ${VMSTACK_KEEP_LEFTOVERS:-0} != 1 ]]; then
+    podman ps -a --format '{{.Names}}' | { grep -E '^vmstack-' || true; } | xargs -r podman rm -f -t 0 >/dev/null
+    podman network ls --format '{{.Name}}' | { grep -E '^vmstack-' || true; } | xargs -r podman network rm -f >/dev/null
+    if [[ -z $(podman ps -q) ]]; then
+        pkill -x aardvark-dns || true
+        rm -f /run/containers/networks/aardvark-dns/*
+    fi
 fi
 
 # The "mirror URL" install mode is served from the local artifacts.

@@ -77,11 +77,18 @@ all:
         a.example.invalid: {victoria_metrics_port: abc, victoria_metrics_data_path: /var/lib}
     vmalert:
       hosts:
-        b.example.invalid: {vmalert_evaluation_interval: abc}
+        b.example.invalid:
+          vmalert_evaluation_interval: abc
+          # An unclosed parenthesis: only vmalert's own parser finds it.
+          vmalert_rule_groups: [{name: sums, rules: [{record: "job:x:sum", expr: "sum(rate(x[5m])"}]}]
     alertmanager:
       hosts:
         b.example.invalid:
+          # A template that does not parse: only amtool finds it.
+          alertmanager_templates: ["WORK/samples/broken.tmpl"]
 EOF
+    sed -i "s|WORK|$work|" "$work/samples/broken-inventory.yml"
+    printf '{{ define "vmstack.title" }}{{ .CommonLabels.alertname\n' >"$work/samples/broken.tmpl"
     cat >"$work/samples/good.yml" <<'EOF'
 global:
   scrape_interval: 30s
@@ -109,9 +116,12 @@ check_playbook() {
 
 # vmstack.monitoring.validate touches no host: the example inventories name
 # hosts that do not exist. The multi-host example takes its secrets from Vault
-# and promoter's archive from the operator, as a CI job would pass them.
+# and promoter's archive from the operator, as a CI job would pass them. The
+# release archives, whose binaries check the configs on the controller, come
+# from the bench's offline directory (a CI job would use a mirror or upstream).
 validate() {
-    ansible-playbook -i "$1" vmstack.monitoring.validate "${@:2}"
+    ansible-playbook -i "$1" vmstack.monitoring.validate -e vmstack_archive_source=local \
+        -e "vmstack_archive_dir=$VMSTACK_ARTIFACTS" -e "vmstack_archive_cache_dir=$work/archives" "${@:2}"
 }
 validate_multi_host() {
     validate "$installed/inventory/multi-host/hosts.yml" -e '{
@@ -129,7 +139,9 @@ validate_broken() {
     printf '%s\n' "$output"
     grep -q "a.example.invalid: victoria_metrics_port is 'abc'" <<<"$output" &&
         grep -q "a.example.invalid: victoria_metrics_data_path '/var/lib' is a system directory" <<<"$output" &&
-        grep -q "b.example.invalid: vmalert_evaluation_interval is 'abc'" <<<"$output"
+        grep -q "b.example.invalid: vmalert_evaluation_interval is 'abc'" <<<"$output" &&
+        grep -q "b.example.invalid: vmalert-prod [0-9.]*, run on the controller, refuses /etc/vmalert/rules/inline-groups.yml (from vmalert_rule_groups): .*sum(rate(x\\[5m\\])" <<<"$output" &&
+        grep -q "b.example.invalid: amtool [0-9.]*, run on the controller, refuses /etc/alertmanager/alertmanager.yml with its notification templates: template: broken.tmpl:2: unclosed action" <<<"$output"
 }
 
 # antsibull-docs writes the collection's pages beside docs/ (conf.py, index), then Sphinx

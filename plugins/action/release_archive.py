@@ -5,40 +5,19 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.urls import open_url
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.release_archive import (
+    RELEASE_KEYS,
     ArchiveError,
     Release,
+    fetch_url,
     prepare,
 )
-
-RELEASE_KEYS = (
-    "source", "project", "version", "archive", "checksums", "sha256",
-    "upstream_url", "url", "mirror_url", "local_dir",
-)
-
-
-def fetch_url(url: str, destination: Path) -> None:
-    """Download to a temporary file beside the destination, then rename it into place."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=".download-", delete=False) as partial:
-        try:
-            with open_url(url, timeout=60, follow_redirects="all") as response:
-                shutil.copyfileobj(response, partial)
-        except Exception as error:  # any network or HTTP error: one clear message
-            Path(partial.name).unlink(missing_ok=True)
-            raise ArchiveError(f"cannot download {url}: {error}") from None
-    Path(partial.name).chmod(0o644)
-    Path(partial.name).rename(destination)
 
 
 class ActionModule(ActionBase):
@@ -55,10 +34,7 @@ class ActionModule(ActionBase):
         unknown = sorted(set(args) - set(RELEASE_KEYS) - {"cache_dir", "unpack"})
         if unknown:
             raise AnsibleActionFail(f"unknown options: {', '.join(unknown)}")
-        release = Release(
-            **{key: str(args.get(key) or "") for key in RELEASE_KEYS},
-            unpack=boolean(args.get("unpack", True), strict=True),
-        )
+        release = Release.from_mapping(args, unpack=boolean(args.get("unpack", True), strict=True))
         try:
             prepared = prepare(release, str(args.get("cache_dir") or ""), fetch_url)
         except ArchiveError as error:

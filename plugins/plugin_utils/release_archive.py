@@ -24,11 +24,19 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.archives import ChecksumError, sha256_for
 
 SOURCES = ("upstream", "mirror", "local")
+# The keys of a role's release description (common_service.release) that say
+# where its archive comes from.
+RELEASE_KEYS = (
+    "source", "project", "version", "archive", "checksums", "sha256",
+    "upstream_url", "url", "mirror_url", "local_dir",
+)
 COMPLETE_MARKER = ".vmstack-complete"
 
 # fetch(url, dest): download url to the file dest (replacing it) or raise.
@@ -37,6 +45,20 @@ Fetcher = Callable[[str, Path], None]
 
 class ArchiveError(Exception):
     """The archive cannot be had or does not match its published checksum."""
+
+
+def fetch_url(url: str, destination: Path) -> None:
+    """Download to a temporary file beside the destination, then rename it into place."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=".download-", delete=False) as partial:
+        try:
+            with open_url(url, timeout=60, follow_redirects="all") as response:
+                shutil.copyfileobj(response, partial)
+        except Exception as error:  # any network or HTTP error: one clear message
+            Path(partial.name).unlink(missing_ok=True)
+            raise ArchiveError(f"cannot download {url}: {error}") from None
+    Path(partial.name).chmod(0o644)
+    Path(partial.name).rename(destination)
 
 
 @dataclass
@@ -54,6 +76,11 @@ class Release:
     mirror_url: str = ""
     local_dir: str = ""
     unpack: bool = True
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], unpack: bool = True) -> "Release":
+        """The release described by a role's release settings (other keys are ignored)."""
+        return cls(**{key: str(values.get(key) or "") for key in RELEASE_KEYS}, unpack=unpack)
 
     @property
     def relative_dir(self) -> str:

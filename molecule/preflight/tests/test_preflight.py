@@ -10,6 +10,7 @@ until the last test, which must leave it so.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from stacktest import container, http_get, run_playbook, wait_for
@@ -56,7 +57,8 @@ def test_bad_settings_on_one_host_stop_every_host_before_any_change(host):
     groups = {name: [FRESH] for name in COMPONENTS}
     groups["victoria_metrics"].append(SHARED)
     groups["vmagent"].append(SHARED)
-    run = run_playbook(CONVERGE, [SHARED, FRESH], groups=groups, inventories=[SCENARIO / "tests" / "bad-fresh-host.yml"])
+    run = run_playbook(CONVERGE, [SHARED, FRESH], groups=groups, inventories=[SCENARIO / "tests" / "bad-fresh-host.yml"],
+                       extra_vars={"alertmanager_templates": [str(SCENARIO / "tests" / "broken.tmpl")]})
 
     assert run.returncode != 0
     assert "Stop before any change when a setting is wrong" in run.output
@@ -67,6 +69,14 @@ def test_bad_settings_on_one_host_stop_every_host_before_any_change(host):
         f"{FRESH}: vmagent_extra_flags['promscrape.suppressScrapeErrors'] contains a line break",
     ):
         assert finding in run.output, finding
+    # What only the release's binaries judge, judged by them on the controller.
+    for finding in (
+        rf"{FRESH}: vmalert-prod [0-9.]+, run on the controller, refuses "
+        r"/etc/vmalert/rules/inline-groups.yml \(from vmalert_rule_groups\): .*sum\(rate\(x\[5m\]\)",
+        rf"{FRESH}: amtool [0-9.]+, run on the controller, refuses "
+        r"/etc/alertmanager/alertmanager.yml with its notification templates: template: broken.tmpl:2: unclosed action",
+    ):
+        assert re.search(finding, run.output), finding
     assert "invalid literal for int()" not in run.output
     assert run.changed(SHARED) == 0 and run.changed(FRESH) == 0
     # Nothing reached either host: no deploy play started.

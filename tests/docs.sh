@@ -129,6 +129,7 @@ validate_multi_host() {
         "vault_promoter_dingtalk_api_secret": "from-vault", "vault_promoter_wechat_corp_id": "from-vault",
         "vault_promoter_wechat_api_secret": "from-vault", "vault_promoter_s3_access_key": "from-vault",
         "vault_promoter_s3_secret_key": "from-vault",
+        "promoter_archive_source": "upstream",
         "promoter_archive_url": "https://downloads.example.invalid/promoter-0.2.3.linux-amd64.tar.gz",
         "promoter_archive_sha256": "0000000000000000000000000000000000000000000000000000000000000000"}'
 }

@@ -132,6 +132,6 @@ def alertmanager_config_refusal(amtool: str, content: str, live_path: str, templ
     message = " ".join(line.strip() for line in output.splitlines() if line.strip())
     message = message.replace(str(templates_dir), live_templates_dir).replace(tmp, str(live.parent))
     # amtool reports what it read before what failed; only the failure matters.
-    _, failed, reason = message.partition("FAILED:")
-    reason = _AMTOOL_SUMMARY.sub("", reason if failed else message).strip()
+    before, failed, after = message.partition("FAILED:")
+    reason = _AMTOOL_SUMMARY.sub("", after if failed else before).strip()
     return reason or f"exit code {rc} and no message"

@@ -13,7 +13,8 @@ from typing import Any, Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import grafana_dashboards, grafana_datasources
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import dashboards as grafana_dashboards
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import datasources as grafana_datasources
 
 
 def grafana_dashboards_prepare(

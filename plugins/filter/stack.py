@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import archives, ports, systemd_args, topology
+from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import archives, systemd_args, topology
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.archives import ChecksumError, sha256_for
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.archives import ChecksumError, sha256_for
 
 SOURCES = ("upstream", "mirror", "local")
 COMPLETE_MARKER = ".vmstack-complete"

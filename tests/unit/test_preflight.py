@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import ports, topology
+from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils import preflight
 
 VMAGENT = {
@@ -162,7 +163,7 @@ def test_zones_stay_raw_where_the_binary_wants_an_address() -> None:
 
 
 def test_promoter_webhooks_escape_the_zone() -> None:
-    from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
+    from ansible_collections.vmstack.monitoring.plugins.plugin_utils import promoter
 
     url = promoter.promoter_url({"promoter": ["p1"]}, {"p1": {"vmstack_address": "fe80::2%eth1"}}, None, "dingtalk")
     assert url == "http://[fe80::2%25eth1]:8080/dingtalk/send"

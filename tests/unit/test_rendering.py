@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import archives, ports, systemd_args
+from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import archives, systemd_args
 
 
 @pytest.mark.parametrize(
@@ -98,7 +99,7 @@ def test_non_metrics_ports_include_gossip() -> None:
 
 
 def test_urls_come_from_inventory_and_registry() -> None:
-    from ansible_collections.vmstack.monitoring.plugins.module_utils import topology
+    from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology
 
     groups = {"alertmanager": ["am1", "am2"], "node_exporter": ["am1", "db"]}
     hostvars = {"am1": {"ansible_host": "10.0.0.1"}, "am2": {"alertmanager_port": 9193, "vmstack_address": "::1"}, "db": {}}
@@ -115,7 +116,7 @@ def test_urls_come_from_inventory_and_registry() -> None:
 
 
 def test_port_claims_find_conflicts_on_one_host() -> None:
-    from ansible_collections.vmstack.monitoring.plugins.module_utils import topology
+    from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology
 
     claims = topology.port_claims("h", {"vmagent_port": 9100}, ["vmagent", "node_exporter"])
     [message] = ports.find_port_conflicts(claims)

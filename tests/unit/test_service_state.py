@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.service_state import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.service.state import (
     Plan,
     parse_show,
     plan,

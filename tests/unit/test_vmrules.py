@@ -15,7 +15,7 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vmstack.monitoring.plugins.filter.validate_rule_file import FilterModule
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmrules import (
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import (
     ERROR,
     WARNING,
     Finding,

@@ -22,8 +22,8 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import (
     port_problem,
     url_host_port,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import parse_vm_duration
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations import parse_vm_duration
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import parse_version
 
 # VictoriaMetrics' scrape_timeout when none is set.
 DEFAULT_SCRAPE_TIMEOUT_SECONDS = 10.0

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import parse_go_float
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import Version, supports
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import parse_go_float
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import Version, supports
 
 # One <number><unit> part; the unit is checked separately because the
 # accepted letters depend on the version.

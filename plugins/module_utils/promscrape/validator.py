@@ -27,32 +27,32 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
-from ansible_collections.vmstack.monitoring.plugins.module_utils.findings import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import (
     ERROR,
     WARNING,
     WARNING_IDS,
     Finding,
     has_errors,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import (
     YAMLSyntaxError,
     is_null,
     load_first_document,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_decode import Decoder, NullItem, Obj
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_rules import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.decode import Decoder, NullItem, Obj
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.rules import (
     Problem,
     job_problems,
     relabel_problems,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_warnings import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.warnings import (
     JobTarget,
     Warn,
     duplicate_targets_across_jobs,
     job_targets,
     job_warnings,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import (
     NEWEST_KNOWN,
     Version,
     format_version,

@@ -34,8 +34,8 @@ except ImportError:  # PyYAML is missing on this host; validate_rule_file then s
     yaml = None
     MappingNode = Node = ScalarNode = SequenceNode = None  # type: ignore[misc,assignment]
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import DurationError, parse_vm_duration
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import NEWEST_KNOWN, known_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations import DurationError, parse_vm_duration
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import NEWEST_KNOWN, known_version
 
 ERROR = "error"
 WARNING = "warning"

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: vmstack.monitoring contributors
 # Apache License 2.0 (see LICENSE)
-"""Tests for the rule-file validator (module_utils/vmrules.py) and its filter."""
+"""Tests for the rule-file validator (plugin_utils/vmrules/) and its filter."""
 
 from __future__ import annotations
 
@@ -15,15 +15,11 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vmstack.monitoring.plugins.filter.validate_rule_file import FilterModule
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import (
-    ERROR,
-    WARNING,
-    Finding,
-    duration_problem,
-    parse_version,
-    template_findings,
-    validate_rule_file,
-)
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import parse_version
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import Finding, validate_rule_file
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.durations import duration_problem
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.templates import template_findings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIBRARY_FILES = sorted((REPO_ROOT / "roles/vmalert/files/rules").glob("*.yml"))

@@ -38,6 +38,10 @@ class DurationError(ValueError):
     """The text is not a duration for this version."""
 
 
+class DurationTooBigError(DurationError):
+    """The text is a duration, but beyond what this version accepts."""
+
+
 def _unit_of(letters: str, version: Version) -> str | None:
     """Return the canonical unit for the letters after a number, or None."""
     if not supports(version, "duration_upper_case_units"):
@@ -105,5 +109,5 @@ def parse_vm_duration(text: str, version: Version) -> float:
             negative_seen = True
         total += seconds
     if abs(total) * 1000 > _INT64_MAX_MS and not supports(version, "duration_truncates_too_big"):
-        raise DurationError(f"too big duration {total * 1000:.0f}ms")
+        raise DurationTooBigError(f"too big duration {total * 1000:.0f}ms")
     return total

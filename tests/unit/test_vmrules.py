@@ -214,6 +214,14 @@ def test_too_big_durations_are_refused_before_1_114() -> None:
     assert errors(text, "1.114.0") == [] and warnings(text, "1.114.0") == []
 
 
+def test_durations_follow_the_metricsql_grammar_of_the_version() -> None:
+    # The grammar is the scrape-config validator's: vmalert 1.79.5 takes "inf"
+    # (checked with its -dryRun), and upper-case units only from 1.86.2.
+    assert errors(rule_file(alert("        for: inf\n")), "1.79.5") == []
+    assert_one(errors(rule_file(alert("        for: 5H\n")), "1.79.5"), "not a duration")
+    assert errors(rule_file(alert("        for: 5H\n")), "1.86.2") == []
+
+
 def test_negative_group_interval_is_refused_only_by_newer_vmalert() -> None:
     text = rule_file(group_settings="    interval: -1m\n")
     assert_one(warnings(text, "1.79.5"), "negative")

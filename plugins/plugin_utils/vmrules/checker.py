@@ -29,6 +29,7 @@ from typing import Optional
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations import parse_vm_duration
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import is_null, line_of
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import NEWEST_KNOWN, Feature, Version, known_version, parse_version
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.durations import duration_problem
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.features import (
@@ -37,7 +38,7 @@ from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.feature
 )
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.nodes import (
     BOOL_TAG, INT_TAG, LABEL_NAME, METRIC_NAME, MappingNode, Node, ScalarNode, SequenceNode, Where,
-    int_value, is_empty, is_null, kind_name, line_of, scalar_text, yaml,
+    int_value, is_empty, kind_name, scalar_text, yaml,
 )
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.templates import template_findings
 

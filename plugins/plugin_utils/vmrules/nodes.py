@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: vmstack.monitoring contributors
 # Apache License 2.0 (see LICENSE)
-"""Reading PyYAML nodes the way vmalert reads a rule file, and where a finding belongs."""
+"""Reading PyYAML nodes the way vmalert reads a rule file, and where a finding belongs.
+
+line_of and is_null are the scrape-config validator's (module_utils/vm/goyaml.py).
+"""
 
 from __future__ import annotations
 
@@ -9,27 +12,20 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-try:
-    import yaml
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import YAML_PREFIX, is_null, yaml
+
+if yaml is not None:
     from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-except ImportError:  # PyYAML is missing on this machine; validate_rule_file then says so.
-    yaml = None
+else:  # PyYAML is missing on this machine; validate_rule_file then says so.
     MappingNode = Node = ScalarNode = SequenceNode = None  # type: ignore[misc,assignment]
 
-NULL_TAG = "tag:yaml.org,2002:null"
-BOOL_TAG = "tag:yaml.org,2002:bool"
-INT_TAG = "tag:yaml.org,2002:int"
+# Rule files are composed with PyYAML's SafeLoader, whose tags these are.
+NULL_TAG = YAML_PREFIX + "null"
+BOOL_TAG = YAML_PREFIX + "bool"
+INT_TAG = YAML_PREFIX + "int"
 
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-
-
-def line_of(node: Node) -> int:
-    return node.start_mark.line + 1
-
-
-def is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == NULL_TAG
 
 
 def is_empty(node: Node) -> bool:

@@ -224,16 +224,19 @@ def service_findings(host: str, component: str, settings: Mapping[str, Any], ser
     """Everything the controller can check about one component on one host before any change.
 
     With ``inventory_vars`` (the host's hostvars) and ``group_names``, a host
-    of the component's inventory group is also checked for a port that
-    differs from the one the URLs use.
+    of the role's inventory group is also checked for a port that differs
+    from the one the URLs use.  ``service["role"]`` names the role when the
+    service's name differs (victoria-metrics).
     """
     directories = list(service.get("directories") or [])
-    in_group = component in list(group_names)
+    # The registry, the inventory groups and the variables are named after the role, the service may not be.
+    role = str(service.get("role") or component)
+    in_group = role in list(group_names)
     return (
         setting_findings(host, settings)
-        + (port_agreement_findings(host, component, settings.get("ports") or {}, inventory_vars)
+        + (port_agreement_findings(host, role, settings.get("ports") or {}, inventory_vars)
            if inventory_vars is not None and in_group else [])
-        + managed_flag_findings(host, component, service.get("extra_flags") or {}, service.get("managed_flags") or {})
+        + managed_flag_findings(host, role, service.get("extra_flags") or {}, service.get("managed_flags") or {})
         + own_directory_findings(host, directory_claims(component, directories))
         + writable_path_findings(host, component, directories, service.get("read_write_paths") or [])
     )

@@ -286,3 +286,17 @@ def test_each_role_names_the_variable_of_every_flag_it_manages(role: str) -> Non
     assert named and named <= set(defaults), named - set(defaults)
     assert variables[f"__{role}_preflight"]["managed_flags"] == f"{{{{ __{role}_managed_flags }}}}"
     assert variables[f"__{role}_preflight"]["extra_flags"] == f"{{{{ {role}_extra_flags }}}}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_tells_the_preflight_its_name(role: str) -> None:
+    assert _role_yaml(role, "vars")[f"__{role}_preflight"]["role"] == role
+
+
+def test_the_role_not_the_service_name_picks_ports_group_and_variables() -> None:
+    service = {"name": "victoria-metrics", "role": "victoria_metrics", "directories": [],
+               "extra_flags": {"storageDataPath": "/x"}, "managed_flags": {"storageDataPath": "victoria_metrics_data_path"}}
+    findings = preflight.service_findings("h1", "victoria-metrics", {"ports": {"victoria_metrics_port": 9999}}, service,
+                                          {}, ["victoria_metrics"])
+    assert [finding.split(" is ")[0].split(" sets ")[0] for finding in findings] == [
+        "h1: victoria_metrics_port", "h1: victoria_metrics_extra_flags"]

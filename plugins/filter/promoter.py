@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """Filters for the promoter relay: its config file, and Alertmanager's webhooks to it.
 
-The logic lives in module_utils/promoter.py; these wrappers only turn its
+The logic lives in plugin_utils/promoter.py; these wrappers only turn its
 errors into AnsibleFilterError so a play fails with the message.
 """
 

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS, port_problem
+from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import port_problem
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import host_port, port_variable
 
 # Directories that belong to the system or to every service: a component that

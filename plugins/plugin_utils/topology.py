@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import (
-    COMPONENT_PORTS,
+from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import (
     PortClaim,
     find_port_conflicts,
     join_host_port,

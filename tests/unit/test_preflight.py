@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils import preflight
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import addresses, preflight, topology
 
 VMAGENT = {
     "name": "vmagent",
@@ -147,13 +146,13 @@ def test_port_variables_that_are_no_ports_are_named_per_host() -> None:
                                                 ("fe80::1%25eth0", "[fe80::1%25eth0]:8428"), ("::1", "[::1]:8428"),
                                                 ("10.0.0.1", "10.0.0.1:8428"), ("vm.example", "vm.example:8428")])
 def test_zones_are_escaped_in_urls(host: str, expected: str) -> None:
-    assert ports.url_host_port(host, 8428) == expected
+    assert addresses.url_host_port(host, 8428) == expected
 
 
 def test_zones_stay_raw_where_the_binary_wants_an_address() -> None:
     groups = {"alertmanager": ["am1"], "victoria_metrics": ["am1"], "promoter": ["am1"]}
     hostvars = {"am1": {"vmstack_address": "fe80::1%eth0"}}
-    assert ports.join_host_port("fe80::1%eth0", 9093) == "[fe80::1%eth0]:9093"
+    assert addresses.join_host_port("fe80::1%eth0", 9093) == "[fe80::1%eth0]:9093"
     assert topology.component_endpoints(groups, hostvars, "alertmanager", "cluster") == ["[fe80::1%eth0]:9094"]
     assert topology.component_urls(groups, hostvars, "victoria_metrics", "/api/v1/write") == [
         "http://[fe80::1%25eth0]:8428/api/v1/write"]

@@ -7,7 +7,7 @@ This is the part of the check that happens while the binary unmarshals
 YAML: unknown and duplicate keys (fatal only in strict mode), values of the
 wrong type, and the fields with their own parsers (durations, ``if``
 selectors, ``proxy_url``, ``regex`` shapes).  The result is a tree of Obj
-holding plain Python values, which promscrape_rules then checks for the
+holding plain Python values, which rules.py then checks for the
 semantic errors the binary finds after unmarshalling.
 """
 

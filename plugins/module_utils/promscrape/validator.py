@@ -9,11 +9,11 @@ at once, plus warnings for configs the binary accepts but that are almost
 certainly wrong.  The steps follow the binary's own order:
 
 1. ``%{ENV}`` placeholders are expanded in the raw text;
-2. the first YAML document is decoded (promscrape_decode);
+2. the first YAML document is decoded (decode.py);
 3. ``scrape_config_files`` are loaded and decoded;
 4. job names must be unique;
-5. each job is checked (promscrape_rules);
-6. warnings (promscrape_warnings).
+5. each job is checked (rules.py);
+6. warnings (warnings.py).
 """
 
 from __future__ import annotations

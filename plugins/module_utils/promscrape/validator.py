@@ -53,6 +53,7 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.warn
     job_warnings,
 )
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import (
+    DEFAULT_VM_VERSION,
     NEWEST_KNOWN,
     Version,
     format_version,
@@ -62,8 +63,6 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions imp
 )
 
 __all__ = ["Finding", "WARNING_IDS", "dry_run_command", "dry_run_problem", "has_errors", "validate_scrape_config"]
-
-DEFAULT_VM_VERSION = "1.79.5"
 
 _JOB_PATH = re.compile(r"^((?:scrape_configs|scrape_config_files\[\d+\]))\[(\d+)\]")
 _ENV_NAME_BASIC = re.compile(r"[a-zA-Z0-9_]+")

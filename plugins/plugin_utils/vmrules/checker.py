@@ -30,7 +30,7 @@ from typing import Optional
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations import parse_vm_duration
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import is_null, line_of
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import NEWEST_KNOWN, Feature, Version, known_version, parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import DEFAULT_VM_VERSION, NEWEST_KNOWN, Feature, Version, known_version, parse_version
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.durations import duration_problem
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.features import (
     ALWAYS, DATASOURCE_TYPES, EVAL_OFFSET_WITH_DELAY_REFUSED, GROUP_KEYS, NEGATIVE_EVAL_OFFSET_ACCEPTED,
@@ -42,9 +42,7 @@ from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.nodes i
 )
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.templates import template_findings
 
-DEFAULT_VM_VERSION = "1.79.5"
 SEVERITY_VALUES = ("critical", "warning", "info")
-
 
 
 @dataclass(frozen=True)

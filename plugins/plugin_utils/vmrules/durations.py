@@ -20,9 +20,7 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations im
     parse_vm_duration,
 )
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import Version, parse_version
-
-DEFAULT_VM_VERSION = "1.79.5"
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import DEFAULT_VM_VERSION, Version, parse_version
 
 # An evaluation-step part such as 5i (the grammar has accepted the text already).
 _STEP_PART = re.compile(r"\d[iI]")

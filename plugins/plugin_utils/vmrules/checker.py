@@ -30,7 +30,14 @@ from typing import Optional
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations import parse_vm_duration
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import is_null, line_of
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import DEFAULT_VM_VERSION, NEWEST_KNOWN, Feature, Version, known_version, parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import (
+    DEFAULT_VM_VERSION,
+    NEWEST_KNOWN,
+    Feature,
+    Version,
+    known_version,
+    parse_version,
+)
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.durations import duration_problem
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.features import (
     ALWAYS, DATASOURCE_TYPES, EVAL_OFFSET_WITH_DELAY_REFUSED, GROUP_KEYS, NEGATIVE_EVAL_OFFSET_ACCEPTED,

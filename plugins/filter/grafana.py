@@ -1,10 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: vmstack.monitoring contributors
 # Apache License 2.0 (see LICENSE)
-"""The vmstack.monitoring.grafana_dashboards_prepare and grafana_datasources_file filters.
+"""Filters for the grafana role: dashboards, datasources and grafana_ini checks.
 
-See grafana_dashboards_prepare.yml and grafana_datasources_file.yml; the logic
-lives in module_utils/grafana_dashboards.py and grafana_datasources.py.
+Each is documented in its own <name>.yml; the logic lives in plugin_utils/grafana/.
 """
 
 from __future__ import annotations
@@ -13,7 +12,10 @@ from typing import Any, Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import grafana_dashboards, grafana_datasources
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import dashboards as grafana_dashboards
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import datasources as grafana_datasources
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import settings as grafana_settings
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
 
 
 def grafana_dashboards_prepare(
@@ -51,4 +53,8 @@ class FilterModule:
         return {
             "grafana_dashboards_prepare": grafana_dashboards_prepare,
             "grafana_datasources_file": grafana_datasources_file,
+            "grafana_ini_conflicts": failing_as_filter_error(grafana_settings.ini_conflicts),
+            "grafana_ini_bad_values": failing_as_filter_error(grafana_settings.ini_bad_values),
+            "grafana_dashboard_specs": failing_as_filter_error(grafana_settings.dashboard_specs),
+            "grafana_dashboard_entries": failing_as_filter_error(grafana_settings.dashboard_entries),
         }

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """Filters for the promoter relay: its config file, and Alertmanager's webhooks to it.
 
-The logic lives in module_utils/promoter.py; these wrappers only turn its
+The logic lives in plugin_utils/promoter.py; these wrappers only turn its
 errors into AnsibleFilterError so a play fails with the message.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import promoter
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
 
 

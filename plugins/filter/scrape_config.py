@@ -13,8 +13,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.findings import Finding, format_finding
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import Finding, format_finding
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.validator import (
     DEFAULT_VM_VERSION,
     validate_scrape_config as find_problems,
 )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import archives, ports, systemd_args, topology
+from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import addresses, archives, systemd_args, topology
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
 
 
@@ -25,9 +26,9 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            "join_host_port": failing_as_filter_error(ports.join_host_port),
-            "url_host_port": failing_as_filter_error(ports.url_host_port),
-            "probe_address": failing_as_filter_error(ports.probe_address),
+            "join_host_port": failing_as_filter_error(addresses.join_host_port),
+            "url_host_port": failing_as_filter_error(addresses.url_host_port),
+            "probe_address": failing_as_filter_error(addresses.probe_address),
             "default_port": failing_as_filter_error(ports.default_port),
             "port_conflicts": failing_as_filter_error(port_conflicts),
             "component_endpoints": failing_as_filter_error(topology.component_endpoints),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmrules import (
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import (
     DEFAULT_VM_VERSION,
     ERROR,
     Finding,

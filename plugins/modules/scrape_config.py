@@ -170,9 +170,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.findings import format_finding
-from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import HAS_YAML
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import format_finding
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import HAS_YAML
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.validator import (
     DEFAULT_VM_VERSION,
     dry_run_command,
     dry_run_problem,

@@ -123,7 +123,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.service_state import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.service.state import (
     SHOW_PROPERTIES,
     Outcome,
     parse_show,

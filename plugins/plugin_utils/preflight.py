@@ -14,7 +14,10 @@ import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
-from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import port_problem
+
+from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import port_problem
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import host_port, port_variable
 
 # Directories that belong to the system or to every service: a component that
 # took one over (owner, mode, ReadWritePaths=) would break the others.
@@ -177,11 +180,64 @@ def setting_findings(host: str, settings: Mapping[str, Mapping[str, Any]]) -> li
     return findings
 
 
-def service_findings(host: str, component: str, settings: Mapping[str, Any], service: Mapping[str, Any]) -> list[str]:
-    """Everything the controller can check about one component on one host before any change."""
+def port_agreement_findings(host: str, component: str, ports: Mapping[str, Any],
+                            inventory_vars: Mapping[str, Any]) -> list[str]:
+    """A port the role listens on must be the one every URL pointing at it is derived from.
+
+    ``ports`` are the role's port variables as the role sees them (play and
+    role variables included); ``inventory_vars`` are the host's variables as
+    every other host sees them (hostvars: inventory, extra vars, facts), from
+    which the URLs are derived, the registry's default filling in.  A port
+    that is no port at all is a finding of setting_findings.
+    """
+    findings = []
+    for name in COMPONENT_PORTS.get(component, {}):
+        variable = port_variable(component, name)
+        if variable not in ports or port_problem(variable, ports[variable]):
+            continue
+        try:
+            derived = host_port(inventory_vars, component, name, host)
+        except ValueError:
+            continue  # the inventory's value is no port: setting_findings says so
+        if int(ports[variable]) != derived:
+            findings.append(
+                f"{host}: {variable} is {int(ports[variable])} where the {component} role runs, but every URL that "
+                f"points at it is derived from the inventory, which gives {derived}; set {variable} in the "
+                f"inventory (host_vars or group_vars) or as an extra var, not as a play or role variable."
+            )
+    return findings
+
+
+def managed_flag_findings(host: str, component: str, extra_flags: Mapping[str, Any],
+                          managed_flags: Mapping[str, str]) -> list[str]:
+    """``<role>_extra_flags`` may not set a flag the role sets itself; ``managed_flags`` maps each to its variable."""
+    variable = f"{component}_extra_flags"
+    return [
+        f"{host}: {variable} sets {flag!r}, which the {component} role sets itself: remove it from {variable} "
+        f"and set {managed_flags[flag]} instead."
+        for flag in extra_flags or {}
+        if flag in managed_flags
+    ]
+
+
+def service_findings(host: str, component: str, settings: Mapping[str, Any], service: Mapping[str, Any],
+                     inventory_vars: Mapping[str, Any] | None = None, group_names: Iterable[str] = ()) -> list[str]:
+    """Everything the controller can check about one component on one host before any change.
+
+    With ``inventory_vars`` (the host's hostvars) and ``group_names``, a host
+    of the role's inventory group is also checked for a port that differs
+    from the one the URLs use.  ``service["role"]`` names the role when the
+    service's name differs (victoria-metrics).
+    """
     directories = list(service.get("directories") or [])
+    # The registry, the inventory groups and the variables are named after the role, the service may not be.
+    role = str(service.get("role") or component)
+    in_group = role in list(group_names)
     return (
         setting_findings(host, settings)
+        + (port_agreement_findings(host, role, settings.get("ports") or {}, inventory_vars)
+           if inventory_vars is not None and in_group else [])
+        + managed_flag_findings(host, role, service.get("extra_flags") or {}, service.get("managed_flags") or {})
         + own_directory_findings(host, directory_claims(component, directories))
         + writable_path_findings(host, component, directories, service.get("read_write_paths") or [])
     )

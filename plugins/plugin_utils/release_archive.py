@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.archives import ChecksumError, sha256_for
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.archives import ChecksumError, sha256_for
 
 SOURCES = ("upstream", "mirror", "local")
 # The keys of a role's release description (common_service.release) that say

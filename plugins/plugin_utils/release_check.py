@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape import dry_run_command, dry_run_problem
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.validator import dry_run_command, dry_run_problem
 
 # Go's names for the machines Python reports (the release archives use them).
 GOARCH = {

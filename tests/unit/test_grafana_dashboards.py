@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import grafana_dashboards as gd
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import dashboards as gd
 
 REPO = Path(__file__).resolve().parents[2]
 TYPES = {"vm": "prometheus", "logs": "loki"}

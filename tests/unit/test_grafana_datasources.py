@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import grafana_datasources as gds
-from ansible_collections.vmstack.monitoring.plugins.module_utils import systemd_args
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import datasources as gds
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import systemd_args
 
 VM = {"name": "VictoriaMetrics", "uid": "vm", "type": "prometheus", "url": "http://vm:8428"}
 OLD = {"name": "Old", "uid": "old", "type": "prometheus", "url": "http://old:8428"}

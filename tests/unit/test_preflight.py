@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import ports, topology
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils import preflight
+from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import addresses, preflight, topology
 
 VMAGENT = {
     "name": "vmagent",
@@ -146,13 +146,13 @@ def test_port_variables_that_are_no_ports_are_named_per_host() -> None:
                                                 ("fe80::1%25eth0", "[fe80::1%25eth0]:8428"), ("::1", "[::1]:8428"),
                                                 ("10.0.0.1", "10.0.0.1:8428"), ("vm.example", "vm.example:8428")])
 def test_zones_are_escaped_in_urls(host: str, expected: str) -> None:
-    assert ports.url_host_port(host, 8428) == expected
+    assert addresses.url_host_port(host, 8428) == expected
 
 
 def test_zones_stay_raw_where_the_binary_wants_an_address() -> None:
     groups = {"alertmanager": ["am1"], "victoria_metrics": ["am1"], "promoter": ["am1"]}
     hostvars = {"am1": {"vmstack_address": "fe80::1%eth0"}}
-    assert ports.join_host_port("fe80::1%eth0", 9093) == "[fe80::1%eth0]:9093"
+    assert addresses.join_host_port("fe80::1%eth0", 9093) == "[fe80::1%eth0]:9093"
     assert topology.component_endpoints(groups, hostvars, "alertmanager", "cluster") == ["[fe80::1%eth0]:9094"]
     assert topology.component_urls(groups, hostvars, "victoria_metrics", "/api/v1/write") == [
         "http://[fe80::1%25eth0]:8428/api/v1/write"]
@@ -162,7 +162,7 @@ def test_zones_stay_raw_where_the_binary_wants_an_address() -> None:
 
 
 def test_promoter_webhooks_escape_the_zone() -> None:
-    from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
+    from ansible_collections.vmstack.monitoring.plugins.plugin_utils import promoter
 
     url = promoter.promoter_url({"promoter": ["p1"]}, {"p1": {"vmstack_address": "fe80::2%eth1"}}, None, "dingtalk")
     assert url == "http://[fe80::2%25eth1]:8080/dingtalk/send"
@@ -197,3 +197,105 @@ def test_vmagent_owns_and_writes_only_its_queue() -> None:
     queue = [item for item in variables["__vmagent_directories"] if item["path"] == "{{ vmagent_queue_path }}"]
     assert queue == [{"path": "{{ vmagent_queue_path }}", "owner": "vmagent", "mode": "0700", "variable": "vmagent_queue_path"}]
     assert variables["__vmagent_read_write_paths"] == ["{{ vmagent_queue_path }}"]
+
+
+# --- one source of truth for ports and flags (issue 11) ---------------------------------
+
+
+def _role_yaml(role: str, kind: str) -> dict:
+    import yaml
+
+    from conftest import REPO_ROOT
+
+    path = REPO_ROOT / "roles" / role / kind / "main.yml"
+    return yaml.safe_load(path.read_text()) if path.exists() else {}
+
+
+def test_every_roles_default_port_is_the_registrys() -> None:
+    """Each named port of each component that has a role: its default is the registry's, and nothing else is a port."""
+    from conftest import REPO_ROOT
+
+    roles = sorted(path.name for path in (REPO_ROOT / "roles").iterdir() if (path / "defaults" / "main.yml").exists())
+    checked = []
+    for role in roles:
+        defaults = _role_yaml(role, "defaults")
+        expected = {topology.port_variable(role, name): spec.default for name, spec in ports.COMPONENT_PORTS.get(role, {}).items()}
+        found = {variable: value for variable, value in defaults.items() if variable.endswith("_port")}
+        assert found == expected, f"roles/{role}/defaults/main.yml and the port registry (ports.py) differ"
+        checked.extend(expected)
+    assert "alertmanager_cluster_port" in checked and "victoria_metrics_port" in checked
+
+
+def test_a_port_set_only_in_the_play_is_refused_and_says_where_to_set_it() -> None:
+    [finding] = preflight.port_agreement_findings("h1", "victoria_metrics", {"victoria_metrics_port": 9999}, {})
+    assert finding.startswith("h1: victoria_metrics_port is 9999 where the victoria_metrics role runs")
+    assert "the inventory, which gives 8428" in finding
+    assert "set victoria_metrics_port in the inventory (host_vars or group_vars) or as an extra var" in finding
+
+
+def test_ports_that_agree_with_the_inventory_pass() -> None:
+    assert preflight.port_agreement_findings("h1", "victoria_metrics", {"victoria_metrics_port": "8428"}, {}) == []
+    assert preflight.port_agreement_findings(
+        "h1", "alertmanager", {"alertmanager_port": 9193, "alertmanager_cluster_port": 9094},
+        {"alertmanager_port": "9193"}) == []
+
+
+def test_every_named_port_is_compared() -> None:
+    [finding] = preflight.port_agreement_findings(
+        "h1", "alertmanager", {"alertmanager_port": 9093, "alertmanager_cluster_port": 9095}, {})
+    assert finding.startswith("h1: alertmanager_cluster_port is 9095") and "gives 9094" in finding
+
+
+def test_ports_that_are_no_ports_are_left_to_their_own_finding() -> None:
+    assert preflight.port_agreement_findings("h1", "alertmanager", {"alertmanager_port": "abc"}, {}) == []
+    assert preflight.port_agreement_findings("h1", "alertmanager", {"alertmanager_port": 9093},
+                                             {"alertmanager_port": "abc"}) == []
+
+
+def test_the_port_check_applies_to_hosts_of_the_components_group_only() -> None:
+    settings = {"ports": {"vmagent_port": 9429}}
+    service = {"name": "vmagent", "directories": []}
+    in_group = preflight.service_findings("h1", "vmagent", settings, service, {}, ["vmagent", "all"])
+    assert [finding for finding in in_group if "vmagent_port is 9429" in finding]
+    assert preflight.service_findings("h1", "vmagent", settings, service, {}, ["other"]) == []
+    assert preflight.service_findings("h1", "vmagent", settings, service) == []
+
+
+def test_extra_flags_may_not_set_what_the_role_manages() -> None:
+    service = {
+        "name": "victoria_metrics", "directories": [],
+        "extra_flags": {"httpListenAddr": ":9999", "search.latencyOffset": "2s"},
+        "managed_flags": {"httpListenAddr": "victoria_metrics_listen_address and victoria_metrics_port"},
+    }
+    assert preflight.service_findings("h1", "victoria_metrics", {}, service) == [
+        "h1: victoria_metrics_extra_flags sets 'httpListenAddr', which the victoria_metrics role sets itself: "
+        "remove it from victoria_metrics_extra_flags and set victoria_metrics_listen_address and "
+        "victoria_metrics_port instead."
+    ]
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "grafana"])
+def test_each_role_names_the_variable_of_every_flag_it_manages(role: str) -> None:
+    """__<role>_managed_flags covers exactly __<role>_flags, names only the role's variables, and reaches the preflight."""
+    variables = _role_yaml(role, "vars")
+    defaults = _role_yaml(role, "defaults")
+    managed = variables[f"__{role}_managed_flags"]
+    assert sorted(managed) == sorted(variables[f"__{role}_flags"])
+    named = {word.strip(",") for text in managed.values() for word in text.split() if word.startswith(f"{role}_")}
+    assert named and named <= set(defaults), named - set(defaults)
+    assert variables[f"__{role}_preflight"]["managed_flags"] == f"{{{{ __{role}_managed_flags }}}}"
+    assert variables[f"__{role}_preflight"]["extra_flags"] == f"{{{{ {role}_extra_flags }}}}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_tells_the_preflight_its_name(role: str) -> None:
+    assert _role_yaml(role, "vars")[f"__{role}_preflight"]["role"] == role
+
+
+def test_the_role_not_the_service_name_picks_ports_group_and_variables() -> None:
+    service = {"name": "victoria-metrics", "role": "victoria_metrics", "directories": [],
+               "extra_flags": {"storageDataPath": "/x"}, "managed_flags": {"storageDataPath": "victoria_metrics_data_path"}}
+    findings = preflight.service_findings("h1", "victoria-metrics", {"ports": {"victoria_metrics_port": 9999}}, service,
+                                          {}, ["victoria_metrics"])
+    assert [finding.split(" is ")[0].split(" sets ")[0] for finding in findings] == [
+        "h1: victoria_metrics_port", "h1: victoria_metrics_extra_flags"]

@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import promoter
 
 SECRETS = ("dt-token-1", "dt-secret-2", "wx-corp-3", "wx-secret-4", "s3-access-5", "s3-secret-6")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import promoter
 
 STAND_IN = Path(__file__).resolve().parents[1] / "bench" / "promoter-stand-in" / "promoter"
 

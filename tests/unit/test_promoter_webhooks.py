@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import promoter
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import promoter
 
 GROUPS = {"alertmanager": ["am1", "am2"], "promoter": ["relay1", "am2"]}
 HOSTVARS = {"relay1": {"ansible_host": "10.0.0.5"}, "am2": {"promoter_port": 8099}, "am1": {}}

@@ -9,21 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.findings import Finding
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import Finding
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.validator import (
     dry_run_command,
     dry_run_problem,
     expand_env,
     validate_scrape_config,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.re2syntax import RegexSyntaxError, check_re2
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import DurationError, parse_vm_duration
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmselector import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.re2 import RegexSyntaxError, check_re2
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations import DurationError, parse_vm_duration
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.selectors import (
     SelectorError,
     SelectorSyntax,
     check_series_selector,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import NEWEST_KNOWN, parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import NEWEST_KNOWN, parse_version
 
 V1795 = parse_version("1.79.5")
 V1112 = parse_version("1.112.0")

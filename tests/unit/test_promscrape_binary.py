@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.validator import (
     dry_run_command,
     validate_scrape_config,
 )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape import validate_scrape_config
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.validator import validate_scrape_config
 
 CORPUS = Path(os.environ.get("VMSTACK_SCRAPE_CORPUS", "/work/shared/vm-scrape-corpus"))
 DISAGREEMENTS_FILE = Path(__file__).with_name("promscrape-corpus-disagreements.tsv")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import archives, ports, systemd_args
+from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import addresses, archives, systemd_args
 
 
 @pytest.mark.parametrize(
@@ -21,7 +22,7 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils import archives
     ],
 )
 def test_join_host_port_matches_go(host: str, port: int, expected: str) -> None:
-    assert ports.join_host_port(host, port) == expected
+    assert addresses.join_host_port(host, port) == expected
 
 
 def test_exec_arguments_cannot_be_split_or_expanded() -> None:
@@ -84,11 +85,11 @@ def test_release_arch() -> None:
 
 def test_port_conflicts_name_both_components() -> None:
     claims = [
-        ports.PortClaim("h1", "vmagent", "http", 8429),
-        ports.PortClaim("h1", "promoter", "http", 8429),
-        ports.PortClaim("h2", "vmagent", "http", 8429),
+        addresses.PortClaim("h1", "vmagent", "http", 8429),
+        addresses.PortClaim("h1", "promoter", "http", 8429),
+        addresses.PortClaim("h2", "vmagent", "http", 8429),
     ]
-    [message] = ports.find_port_conflicts(claims)
+    [message] = addresses.find_port_conflicts(claims)
     assert "h1" in message and "vmagent" in message and "promoter" in message
 
 
@@ -98,7 +99,7 @@ def test_non_metrics_ports_include_gossip() -> None:
 
 
 def test_urls_come_from_inventory_and_registry() -> None:
-    from ansible_collections.vmstack.monitoring.plugins.module_utils import topology
+    from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology
 
     groups = {"alertmanager": ["am1", "am2"], "node_exporter": ["am1", "db"]}
     hostvars = {"am1": {"ansible_host": "10.0.0.1"}, "am2": {"alertmanager_port": 9193, "vmstack_address": "::1"}, "db": {}}
@@ -115,10 +116,10 @@ def test_urls_come_from_inventory_and_registry() -> None:
 
 
 def test_port_claims_find_conflicts_on_one_host() -> None:
-    from ansible_collections.vmstack.monitoring.plugins.module_utils import topology
+    from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology
 
     claims = topology.port_claims("h", {"vmagent_port": 9100}, ["vmagent", "node_exporter"])
-    [message] = ports.find_port_conflicts(claims)
+    [message] = addresses.find_port_conflicts(claims)
     assert "node_exporter" in message and "vmagent" in message and "9100" in message
 
 
@@ -127,4 +128,4 @@ def test_port_claims_find_conflicts_on_one_host() -> None:
     [("", "127.0.0.1:80"), ("0.0.0.0", "127.0.0.1:80"), ("::", "[::1]:80"), ("10.1.2.3", "10.1.2.3:80"), ("fd00::1", "[fd00::1]:80")],
 )
 def test_probe_address_reaches_wildcards_on_loopback(listen: str, expected: str) -> None:
-    assert ports.probe_address(listen, 80) == expected
+    assert addresses.probe_address(listen, 80) == expected

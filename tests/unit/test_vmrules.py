@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: vmstack.monitoring contributors
 # Apache License 2.0 (see LICENSE)
-"""Tests for the rule-file validator (module_utils/vmrules.py) and its filter."""
+"""Tests for the rule-file validator (plugin_utils/vmrules/) and its filter."""
 
 from __future__ import annotations
 
@@ -15,15 +15,11 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vmstack.monitoring.plugins.filter.validate_rule_file import FilterModule
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmrules import (
-    ERROR,
-    WARNING,
-    Finding,
-    duration_problem,
-    parse_version,
-    template_findings,
-    validate_rule_file,
-)
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import parse_version
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import Finding, validate_rule_file
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.durations import duration_problem
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.templates import template_findings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIBRARY_FILES = sorted((REPO_ROOT / "roles/vmalert/files/rules").glob("*.yml"))
@@ -216,6 +212,14 @@ def test_too_big_durations_are_refused_before_1_114() -> None:
     text = rule_file(alert("        for: 1000000000y\n"))
     assert_one(errors(text, "1.112.0"), "too big duration")
     assert errors(text, "1.114.0") == [] and warnings(text, "1.114.0") == []
+
+
+def test_durations_follow_the_metricsql_grammar_of_the_version() -> None:
+    # The grammar is the scrape-config validator's: vmalert 1.79.5 takes "inf"
+    # (checked with its -dryRun), and upper-case units only from 1.86.2.
+    assert errors(rule_file(alert("        for: inf\n")), "1.79.5") == []
+    assert_one(errors(rule_file(alert("        for: 5H\n")), "1.79.5"), "not a duration")
+    assert errors(rule_file(alert("        for: 5H\n")), "1.86.2") == []
 
 
 def test_negative_group_interval_is_refused_only_by_newer_vmalert() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import topology
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology
 
 VMAGENT = os.environ.get("VMSTACK_VMAGENT", "/usr/bin/vmagent")
 

@@ -23,8 +23,8 @@ import re
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.topology import host_address, host_port
-from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import url_host_port
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import host_address, host_port
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import url_host_port
 
 COMPONENT = "promoter"
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import parse_go_float
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import Version, supports
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import parse_go_float
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import Version, supports
 
 # One <number><unit> part; the unit is checked separately because the
 # accepted letters depend on the version.
@@ -36,6 +36,10 @@ _UNIT_SECONDS = {
 
 class DurationError(ValueError):
     """The text is not a duration for this version."""
+
+
+class DurationTooBigError(DurationError):
+    """The text is a duration, but beyond what this version accepts."""
 
 
 def _unit_of(letters: str, version: Version) -> str | None:
@@ -105,5 +109,5 @@ def parse_vm_duration(text: str, version: Version) -> float:
             negative_seen = True
         total += seconds
     if abs(total) * 1000 > _INT64_MAX_MS and not supports(version, "duration_truncates_too_big"):
-        raise DurationError(f"too big duration {total * 1000:.0f}ms")
+        raise DurationTooBigError(f"too big duration {total * 1000:.0f}ms")
     return total

@@ -7,7 +7,7 @@ This is the part of the check that happens while the binary unmarshals
 YAML: unknown and duplicate keys (fatal only in strict mode), values of the
 wrong type, and the fields with their own parsers (durations, ``if``
 selectors, ``proxy_url``, ``regex`` shapes).  The result is a tree of Obj
-holding plain Python values, which promscrape_rules then checks for the
+holding plain Python values, which rules.py then checks for the
 semantic errors the binary finds after unmarshalling.
 """
 
@@ -24,8 +24,8 @@ try:
 except ImportError:  # goyaml.HAS_YAML reports it; nothing here runs without it.
     yaml = None
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.findings import ERROR, WARNING, Finding
-from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING, Finding
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import (
     MERGE_KEY,
     PLAIN_TAG,
     ScalarTagError,
@@ -35,18 +35,18 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import (
     short_value,
     skips_unmarshaler,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_schema import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.schema import (
     STRUCTS,
     Key,
     hint_for_unknown_key,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import DurationError, parse_vm_duration
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmselector import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations import DurationError, parse_vm_duration
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.selectors import (
     SelectorError,
     SelectorSyntax,
     check_series_selector,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import (
     Version,
     format_version,
     supports,

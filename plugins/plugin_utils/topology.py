@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import (
-    COMPONENT_PORTS,
+from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import (
     PortClaim,
     find_port_conflicts,
     join_host_port,
     port_problem,
     url_host_port,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmduration import parse_vm_duration
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.durations import parse_vm_duration
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import parse_version
 
 # VictoriaMetrics' scrape_timeout when none is set.
 DEFAULT_SCRAPE_TIMEOUT_SECONDS = 10.0

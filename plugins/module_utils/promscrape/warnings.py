@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_decode import Obj
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.decode import Obj
 
 _DEFAULT_SCRAPE_INTERVAL = 60.0
 _DEFAULT_SCRAPE_TIMEOUT = 10.0

@@ -36,6 +36,9 @@ def format_version(version: Version) -> str:
     return "v%d.%d.%d" % version
 
 
+# The version checked against when none is given: Debian 12's, the roles' default.
+DEFAULT_VM_VERSION = "1.79.5"
+
 # The newest release whose parser this module describes (read from its
 # source at the tag).  A newer version is checked as this one.
 NEWEST_KNOWN = "1.150.0"
@@ -48,17 +51,23 @@ def known_version(version: Version) -> Version:
 
 @dataclass(frozen=True)
 class Feature:
-    """A parser change: the mainline release that brought it.
+    """A change in a VictoriaMetrics binary: the mainline release that brought it.
 
     ``lts`` lists long-term-support lines that got the change in a later
     patch release than their minor version would suggest; only changes that
-    were backported are listed there.
+    were backported are listed there.  The scrape-config parser's changes are
+    in FEATURES below; vmalert's rule-file keys and template names use the
+    same type (plugin_utils/vmrules/features.py).
     """
 
     since: str
     lts: dict[str, str] = field(default_factory=dict)
+    # The first release without it, for a feature that was removed again.
+    until: str | None = None
 
     def available_in(self, version: Version) -> bool:
+        if self.until is not None and version >= parse_version(self.until):
+            return False
         lts_since = self.lts.get("%d.%d" % version[:2])
         if lts_since is not None:
             return version >= parse_version(lts_since)

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.re2syntax import RegexSyntaxError, check_re2
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.re2 import RegexSyntaxError, check_re2
 
 _IDENT = re.compile(r"(?:[a-zA-Z_:]|\\.)(?:[a-zA-Z0-9_:.]|\\.)*", re.DOTALL)
 _NUMBER_WORDS = frozenset(("inf", "nan"))

@@ -16,9 +16,9 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_decode import Obj, go_url_problem
-from ansible_collections.vmstack.monitoring.plugins.module_utils.re2syntax import RegexSyntaxError, check_re2
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.decode import Obj, go_url_problem
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.re2 import RegexSyntaxError, check_re2
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import (
     Version,
     format_version,
     parse_version,

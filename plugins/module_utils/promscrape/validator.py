@@ -9,11 +9,11 @@ at once, plus warnings for configs the binary accepts but that are almost
 certainly wrong.  The steps follow the binary's own order:
 
 1. ``%{ENV}`` placeholders are expanded in the raw text;
-2. the first YAML document is decoded (promscrape_decode);
+2. the first YAML document is decoded (decode.py);
 3. ``scrape_config_files`` are loaded and decoded;
 4. job names must be unique;
-5. each job is checked (promscrape_rules);
-6. warnings (promscrape_warnings).
+5. each job is checked (rules.py);
+6. warnings (warnings.py).
 """
 
 from __future__ import annotations
@@ -27,32 +27,33 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils import ports
-from ansible_collections.vmstack.monitoring.plugins.module_utils.findings import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import (
     ERROR,
     WARNING,
     WARNING_IDS,
     Finding,
     has_errors,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.goyaml import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import (
     YAMLSyntaxError,
     is_null,
     load_first_document,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_decode import Decoder, NullItem, Obj
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_rules import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.decode import Decoder, NullItem, Obj
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.rules import (
     Problem,
     job_problems,
     relabel_problems,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape_warnings import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.warnings import (
     JobTarget,
     Warn,
     duplicate_targets_across_jobs,
     job_targets,
     job_warnings,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import (
+    DEFAULT_VM_VERSION,
     NEWEST_KNOWN,
     Version,
     format_version,
@@ -62,8 +63,6 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion impor
 )
 
 __all__ = ["Finding", "WARNING_IDS", "dry_run_command", "dry_run_problem", "has_errors", "validate_scrape_config"]
-
-DEFAULT_VM_VERSION = "1.79.5"
 
 _JOB_PATH = re.compile(r"^((?:scrape_configs|scrape_config_files\[\d+\]))\[(\d+)\]")
 _ENV_NAME_BASIC = re.compile(r"[a-zA-Z0-9_]+")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import (
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import (
     Feature,
     Version,
     format_version,
@@ -37,7 +37,7 @@ class Key:
     since: str | None = None
     removed: str | None = None
     # Long-term-support lines that got the key in a later patch release
-    # (see vmversion.Feature).  Not hashed: a dict cannot be.
+    # (see vm/versions.py's Feature).  Not hashed: a dict cannot be.
     lts: dict[str, str] = field(default_factory=dict, hash=False)
 
     def available_in(self, version: Version) -> bool:

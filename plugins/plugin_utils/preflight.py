@@ -201,8 +201,8 @@ def port_agreement_findings(host: str, component: str, ports: Mapping[str, Any],
             continue  # the inventory's value is no port: setting_findings says so
         if int(ports[variable]) != derived:
             findings.append(
-                f"{host}: {variable} is {int(ports[variable])} where the {component} role runs, but every URL that "
-                f"points at it is derived from the inventory, which gives {derived}; set {variable} in the "
+                f"{host}: {variable} must be the port every URL pointing at {component} is derived from: the "
+                f"inventory gives this host {derived}, this play {int(ports[variable])}. Set {variable} in the "
                 f"inventory (host_vars or group_vars) or as an extra var, not as a play or role variable."
             )
     return findings

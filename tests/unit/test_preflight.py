@@ -228,9 +228,10 @@ def test_every_roles_default_port_is_the_registrys() -> None:
 
 def test_a_port_set_only_in_the_play_is_refused_and_says_where_to_set_it() -> None:
     [finding] = preflight.port_agreement_findings("h1", "victoria_metrics", {"victoria_metrics_port": 9999}, {})
-    assert finding.startswith("h1: victoria_metrics_port is 9999 where the victoria_metrics role runs")
-    assert "the inventory, which gives 8428" in finding
-    assert "set victoria_metrics_port in the inventory (host_vars or group_vars) or as an extra var" in finding
+    assert finding.startswith("h1: victoria_metrics_port must be the port every URL pointing at victoria_metrics")
+    # The words the promoter scenario (molecule/promoter, port_in_play.yml) expects since promoter had its own check.
+    assert "the inventory gives this host 8428, this play 9999." in finding
+    assert "Set victoria_metrics_port in the inventory (host_vars or group_vars) or as an extra var" in finding
 
 
 def test_ports_that_agree_with_the_inventory_pass() -> None:
@@ -243,7 +244,7 @@ def test_ports_that_agree_with_the_inventory_pass() -> None:
 def test_every_named_port_is_compared() -> None:
     [finding] = preflight.port_agreement_findings(
         "h1", "alertmanager", {"alertmanager_port": 9093, "alertmanager_cluster_port": 9095}, {})
-    assert finding.startswith("h1: alertmanager_cluster_port is 9095") and "gives 9094" in finding
+    assert finding.startswith("h1: alertmanager_cluster_port must") and "gives this host 9094, this play 9095" in finding
 
 
 def test_ports_that_are_no_ports_are_left_to_their_own_finding() -> None:
@@ -256,7 +257,7 @@ def test_the_port_check_applies_to_hosts_of_the_components_group_only() -> None:
     settings = {"ports": {"vmagent_port": 9429}}
     service = {"name": "vmagent", "directories": []}
     in_group = preflight.service_findings("h1", "vmagent", settings, service, {}, ["vmagent", "all"])
-    assert [finding for finding in in_group if "vmagent_port is 9429" in finding]
+    assert [finding for finding in in_group if "vmagent_port must" in finding and "this play 9429" in finding]
     assert preflight.service_findings("h1", "vmagent", settings, service, {}, ["other"]) == []
     assert preflight.service_findings("h1", "vmagent", settings, service) == []
 
@@ -297,5 +298,5 @@ def test_the_role_not_the_service_name_picks_ports_group_and_variables() -> None
                "extra_flags": {"storageDataPath": "/x"}, "managed_flags": {"storageDataPath": "victoria_metrics_data_path"}}
     findings = preflight.service_findings("h1", "victoria-metrics", {"ports": {"victoria_metrics_port": 9999}}, service,
                                           {}, ["victoria_metrics"])
-    assert [finding.split(" is ")[0].split(" sets ")[0] for finding in findings] == [
+    assert [finding.split(" must ")[0].split(" sets ")[0] for finding in findings] == [
         "h1: victoria_metrics_port", "h1: victoria_metrics_extra_flags"]

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import port_problem
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vmversion import Feature, parse_version
 
 # Directories that belong to the system or to every service: a component that
 # took one over (owner, mode, ReadWritePaths=) would break the others.
@@ -187,13 +187,21 @@ def setting_findings(host: str, settings: Mapping[str, Mapping[str, Any]]) -> li
     return findings
 
 
+def _feature(since: Any) -> Feature:
+    """A release-data entry: the first release, or ``{since, lts: {line: first patch release}}``."""
+    if isinstance(since, Mapping):
+        return Feature(str(since["since"]), {str(line): str(first) for line, first in (since.get("lts") or {}).items()})
+    return Feature(str(since))
+
+
 def release_lacks(release: Mapping[str, Any], feature: str) -> str | None:
     """The release that brought ``feature`` when the deployed one is older, else None.
 
     ``release`` is a role's release data: the ``variable`` that sets the
     version, the ``version`` itself, and ``since``, the first release of each
-    feature that came after the oldest supported one. Without data (or with a
-    version that cannot be read, which the install reports) nothing is lacking.
+    feature that came after the oldest supported one (with the long-term
+    support lines that got it later, if any). Without data (or with a version
+    that cannot be read, which the install reports) nothing is lacking.
     """
     since = (release.get("since") or {}).get(feature)
     if since is None or not release.get("version"):
@@ -202,7 +210,13 @@ def release_lacks(release: Mapping[str, Any], feature: str) -> str | None:
         deployed = parse_version(str(release["version"]))
     except ValueError:
         return None
-    return None if deployed >= parse_version(str(since)) else str(since)
+    wanted = _feature(since)
+    return None if wanted.available_in(deployed) else wanted.since
+
+
+def release_has(release: Mapping[str, Any], feature: str) -> bool:
+    """Whether the deployed release has a feature of the role's release data."""
+    return feature in (release.get("since") or {}) and release_lacks(release, feature) is None
 
 
 def _deployed(release: Mapping[str, Any]) -> str:

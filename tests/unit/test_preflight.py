@@ -259,3 +259,19 @@ def test_vmagent_owns_and_writes_only_its_queue() -> None:
     queue = [item for item in variables["__vmagent_directories"] if item["path"] == "{{ vmagent_queue_path }}"]
     assert queue == [{"path": "{{ vmagent_queue_path }}", "owner": "vmagent", "mode": "0700", "variable": "vmagent_queue_path"}]
     assert variables["__vmagent_read_write_paths"] == ["{{ vmagent_queue_path }}"]
+
+
+# roles/victoria_metrics/vars/main.yml: mincore(2) since 1.131.0, backported to two LTS lines.
+MINCORE = {"syscall_mincore": {"since": "1.131.0", "lts": {"1.110": "1.110.25", "1.122": "1.122.10"}}}
+
+
+@pytest.mark.parametrize(("version", "has"), [("1.79.5", False), ("1.112.0", False), ("1.110.24", False),
+                                              ("1.110.25", True), ("1.122.9", False), ("1.122.10", True),
+                                              ("1.130.0", False), ("1.131.0", True), ("1.150.0", True)])
+def test_release_has_follows_mainline_and_long_term_support_lines(version: str, has: bool) -> None:
+    release = {"variable": "victoria_metrics_version", "version": version, "since": MINCORE}
+    assert preflight.release_has(release, "syscall_mincore") is has
+
+
+def test_release_has_nothing_it_has_no_data_for() -> None:
+    assert preflight.release_has({"variable": "v", "version": "9.9.9", "since": MINCORE}, "unknown") is False

@@ -21,6 +21,7 @@ CONVERGE = SCENARIO / "converge.yml"
 HOST = "vmstack-vm"
 FRESH = "vmstack-vm-fresh"
 BINARY = "/usr/local/bin/victoria-metrics-prod"
+UNIT = "/etc/systemd/system/victoria-metrics.service"
 BASE = "http://127.0.0.1:8428"
 # The oldest supported release (Debian 12's), Debian 13's, and the role's default.
 OLD_VERSION = "1.79.5"
@@ -184,6 +185,7 @@ def test_upgrades_from_the_oldest_release_to_the_default_restart_once_and_keep_d
     first = converge_fresh(OLD_VERSION)
     assert first.returncode == 0, first.output
     assert fresh.file(BINARY).sha256sum == binary_sha256(OLD_VERSION)
+    assert "SystemCallFilter=mincore" not in fresh.file(UNIT).content_string
     fresh.check_output("curl -fsS --data-binary 'vmstack_upgrade_probe 7' "
                        f"{BASE}/api/v1/import/prometheus")
     # Samples are searchable only after VictoriaMetrics flushes them (about 1 s).
@@ -199,3 +201,5 @@ def test_upgrades_from_the_oldest_release_to_the_default_restart_once_and_keep_d
 
     again = converge_fresh(CURRENT_VERSION)
     assert again.returncode == 0 and again.changed(FRESH) == 0, again.output
+    # 1.131.0 and later read their memory-mapped files with mincore(2).
+    assert "SystemCallFilter=mincore" in fresh.file(UNIT).content_string

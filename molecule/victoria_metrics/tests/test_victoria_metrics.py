@@ -3,8 +3,9 @@
 """The victoria_metrics role on a real systemd host, with real binaries.
 
 The converged host runs the role's default release (CURRENT); the fresh host,
-once the check-mode test has used it, climbs from the oldest supported release
-through Debian 13's to the default. Tests run in file order: the last ones
+once the check-mode test has used it, climbs with node_exporter and
+Alertmanager from the oldest supported set of releases through Debian 13's to
+the defaults. Tests run in file order: the last ones
 change the hosts (bad config, upgrade).
 """
 
@@ -18,6 +19,7 @@ from stacktest import artifacts_dir, container, http_get, query_vm, run_module, 
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
+UPGRADE = SCENARIO / "upgrade.yml"
 HOST = "vmstack-vm"
 FRESH = "vmstack-vm-fresh"
 BINARY = "/usr/local/bin/victoria-metrics-prod"
@@ -174,32 +176,61 @@ def test_checksum_mismatch_fails_before_the_host_changes(host):
     assert main_pid(host) == pid_before
 
 
-def converge_fresh(version: str):
-    return run_playbook(CONVERGE, [FRESH], extra_vars={"victoria_metrics_version": version})
+# Each supported set of releases, oldest first: Debian 12's, Debian 13's, and
+# the roles' defaults (VictoriaMetrics, Alertmanager, node_exporter).
+RELEASE_SETS = (
+    {"victoria_metrics_version": OLD_VERSION, "alertmanager_version": "0.25.0", "node_exporter_version": "1.5.0"},
+    {"victoria_metrics_version": NEW_VERSION, "alertmanager_version": "0.28.1", "node_exporter_version": "1.9.0"},
+    {"victoria_metrics_version": CURRENT_VERSION, "alertmanager_version": "0.33.1", "node_exporter_version": "1.11.1"},
+)
 
 
-def test_upgrades_from_the_oldest_release_to_the_default_restart_once_and_keep_data():
-    """1.79.5 -> 1.112.0 -> the default on the fresh host: each step replaces
-    the binary, restarts once, keeps the data, and a re-run changes nothing."""
+def converge_fresh(releases: dict[str, str]):
+    return run_playbook(UPGRADE, [FRESH], extra_vars=releases)
+
+
+def start_counts(host) -> dict[str, int]:
+    """How many times systemd has started each upgraded service since the host booted."""
+    journal = host.check_output("journalctl --no-pager --output cat "
+                                "--unit victoria-metrics --unit alertmanager --unit node_exporter")
+    return {unit: len(re.findall(rf"^Started {unit}\.service", journal, flags=re.MULTILINE))
+            for unit in ("victoria-metrics", "alertmanager", "node_exporter")}
+
+
+def runs_releases(host, releases: dict[str, str]) -> bool:
+    """Whether the installed Alertmanager and node_exporter print these versions
+    (Debian's builds may add "+ds": "version 0.28.1+ds (branch: ...")."""
+    lines = host.check_output("/usr/local/bin/alertmanager --version 2>&1 | head -n1; "
+                              "/usr/local/bin/node_exporter --version 2>&1 | head -n1")
+    return all(re.search(rf"^{name}, version {re.escape(releases[name + '_version'])}[ +]", lines, flags=re.MULTILINE)
+               for name in ("alertmanager", "node_exporter"))
+
+
+def test_each_supported_release_set_upgrades_to_the_defaults_restarting_once_and_keeping_data():
+    """Debian 12's releases -> Debian 13's -> the defaults on the fresh host:
+    each step replaces the binaries, restarts each service once (each waits
+    for its health URL), keeps VictoriaMetrics' data, and a re-run changes nothing."""
     fresh = container(FRESH)
-    first = converge_fresh(OLD_VERSION)
+    first = converge_fresh(RELEASE_SETS[0])
     assert first.returncode == 0, first.output
     assert fresh.file(BINARY).sha256sum == binary_sha256(OLD_VERSION)
+    assert runs_releases(fresh, RELEASE_SETS[0])
     assert "SystemCallFilter=mincore" not in fresh.file(UNIT).content_string
     fresh.check_output("curl -fsS --data-binary 'vmstack_upgrade_probe 7' "
                        f"{BASE}/api/v1/import/prometheus")
     # Samples are searchable only after VictoriaMetrics flushes them (about 1 s).
     assert wait_for(lambda: len(query_vm(fresh, "vmstack_upgrade_probe")) == 1, timeout=60)
 
-    for version in (NEW_VERSION, CURRENT_VERSION):
-        starts_before = start_count(fresh)
-        run = converge_fresh(version)
+    for releases in RELEASE_SETS[1:]:
+        starts_before = start_counts(fresh)
+        run = converge_fresh(releases)
         assert run.returncode == 0, run.output
-        assert fresh.file(BINARY).sha256sum == binary_sha256(version)
-        assert start_count(fresh) == starts_before + 1, version
-        assert wait_for(lambda: query_vm(fresh, "vmstack_upgrade_probe")[0]["value"][1] == "7", timeout=60), version
+        assert fresh.file(BINARY).sha256sum == binary_sha256(releases["victoria_metrics_version"])
+        assert runs_releases(fresh, releases), releases
+        assert start_counts(fresh) == {unit: count + 1 for unit, count in starts_before.items()}, releases
+        assert wait_for(lambda: query_vm(fresh, "vmstack_upgrade_probe")[0]["value"][1] == "7", timeout=60), releases
 
-    again = converge_fresh(CURRENT_VERSION)
+    again = converge_fresh(RELEASE_SETS[-1])
     assert again.returncode == 0 and again.changed(FRESH) == 0, again.output
     # 1.131.0 and later read their memory-mapped files with mincore(2).
     assert "SystemCallFilter=mincore" in fresh.file(UNIT).content_string

@@ -227,9 +227,10 @@ def retention_problem(value: str, release: Mapping[str, Any]) -> str | None:
     """What is wrong with a -retentionPeriod for the deployed release, or None."""
     months_since = release_lacks(release, "retention_months_suffix")
     months = "1" if months_since else "1M"
+    syntax = f"write a number of months ({months}) or a number with s, h, d, w or y (30d, 2w, 1y)."
     match = _RETENTION.match(value)
     if not match:
-        return (f"write a number of months ({months}) or a number with s, h, d, w or y (30d, 2w, 1y).")
+        return syntax
     number, unit = float(match.group("number")), match.group("unit")
     if unit == "m":
         return (f"VictoriaMetrics refuses a lower-case m (it would mean minutes): write months as {months}, "
@@ -238,7 +239,7 @@ def retention_problem(value: str, release: Mapping[str, Any]) -> str | None:
         return (f"VictoriaMetrics {_deployed(release)} takes months as a bare number: write "
                 f"{match.group('number')} (the M suffix needs {months_since} or later).")
     if unit not in _RETENTION_UNIT_SECONDS:
-        return f"write a number of months ({months}) or a number with s, h, d, w or y (30d, 2w, 1y)."
+        return syntax
     if number * _RETENTION_UNIT_SECONDS[unit] < _DAY_SECONDS:
         return "VictoriaMetrics refuses to start with a retention shorter than a day: write at least 1d."
     return None

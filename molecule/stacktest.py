@@ -102,6 +102,37 @@ def container(name: str) -> Any:
     return testinfra.get_host(f"podman://{name}")
 
 
+# Each installed binary, the role whose default release it comes from, and how
+# its own version line names a release.
+RELEASE_BINARIES = {
+    "victoria-metrics-prod": ("victoria_metrics", "-version", "-tags-v{}-"),
+    "vmagent-prod": ("vmagent", "-version", "-tags-v{}-"),
+    "vmalert-prod": ("vmalert", "-version", "-tags-v{}-"),
+    "alertmanager": ("alertmanager", "--version", "version {} "),
+    "node_exporter": ("node_exporter", "--version", "version {} "),
+}
+
+
+def default_release(role: str) -> str:
+    """``<role>_version`` from the role's defaults, what a user gets without setting it."""
+    import yaml
+
+    defaults = yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text())
+    return str(defaults[f"{role}_version"])
+
+
+def releases_not_default(host: Any, binaries: list[str]) -> list[str]:
+    """The binaries on a host whose version line does not name their role's default release."""
+    wrong = []
+    for binary in binaries:
+        role, flag, pattern = RELEASE_BINARIES[binary]
+        # VictoriaMetrics may log a line (PSI metrics unavailable) before its version.
+        output = host.check_output(f"/usr/local/bin/{binary} {flag} 2>&1")
+        if pattern.format(default_release(role)) not in output.replace("\n", " ") + " ":
+            wrong.append(f"{binary}: {output!r}, not {role}_version {default_release(role)}")
+    return wrong
+
+
 def http_get(host: Any, url: str) -> str:
     """Fetch a URL from inside a container and return the body."""
     return host.check_output(f"curl -fsSg --max-time 10 {shlex.quote(url)}")

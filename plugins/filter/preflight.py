@@ -24,6 +24,7 @@ class FilterModule:
             "host_overlap_findings": failing_as_filter_error(preflight.host_overlap_findings),
             "existing_directory_findings": failing_as_filter_error(preflight.existing_directory_findings),
             "failed_messages": failing_as_filter_error(preflight.failed_messages),
+            "release_has": failing_as_filter_error(preflight.release_has),
             "mask_secrets": failing_as_filter_error(secrets.mask_secrets),
             "secret_values": failing_as_filter_error(secrets.secret_values),
         }

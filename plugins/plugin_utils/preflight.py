@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import Feature, parse_version
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import port_problem
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import host_port, port_variable
 
@@ -34,8 +35,12 @@ SYSTEM_TREES = ("/proc", "/sys", "/dev", "/boot")
 
 # Go's time.ParseDuration: a run of <decimal><unit>, or a bare 0.
 _GO_DURATION = re.compile(r"^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$")
-# -retentionPeriod: a number of months, or a number with h, d, w or y.
-_RETENTION = re.compile(r"^\d+(\.\d+)?[hdwym]?$")
+# -retentionPeriod: a number of months, or a number with a unit. Every
+# supported release takes s, h, d, w and y and refuses a lower-case m (it
+# would mean minutes); the M of months came later (see the role's release data).
+_RETENTION = re.compile(r"^(?P<number>\d+(\.\d+)?)(?P<unit>[a-zA-Z]?)$")
+_RETENTION_UNIT_SECONDS = {"s": 1, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400, "M": 31 * 86400, "": 31 * 86400}
+_DAY_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -152,10 +157,12 @@ def setting_findings(host: str, settings: Mapping[str, Mapping[str, Any]]) -> li
 
     ``settings`` maps a kind to ``{variable: value}``: ``ports``,
     ``go_durations`` (empty allowed: the flag is left out), ``retention``,
-    ``seconds`` (a positive whole number) and ``single_line`` (any value; no
+    ``seconds`` (a positive whole number), ``single_line`` (any value; no
     string inside it may break the line, since each ends up in one flag or one
-    line of a unit or config file). A value is named only where it cannot be
-    a secret.
+    line of a unit or config file) and ``collectors`` (lists of node_exporter
+    collector names). ``release`` is not a kind but the role's release data
+    (see release_lacks), against which retention and collectors are checked.
+    A value is named only where it cannot be a secret.
     """
     findings = []
     for variable, value in (settings.get("ports") or {}).items():
@@ -166,10 +173,13 @@ def setting_findings(host: str, settings: Mapping[str, Mapping[str, Any]]) -> li
         if str(value) != "" and not _GO_DURATION.match(str(value)):
             findings.append(f"{host}: {variable} is {value!r}; write a duration such as 30s, 1m or 1h30m "
                             f"(units ms, s, m, h; no days).")
+    release = settings.get("release") or {}
     for variable, value in (settings.get("retention") or {}).items():
-        if not _RETENTION.match(str(value)):
-            findings.append(f"{host}: {variable} is {value!r}; write a number of months (1) or a number "
-                            f"with h, d, w or y (30d, 2w, 1y).")
+        problem = retention_problem(str(value), release)
+        if problem:
+            findings.append(f"{host}: {variable} is {value!r}; {problem}")
+    for variable, names in (settings.get("collectors") or {}).items():
+        findings.extend(f"{host}: {variable} {problem}" for problem in missing_collector_problems(names or [], release))
     for variable, value in (settings.get("seconds") or {}).items():
         if isinstance(value, bool) or not str(value).isdigit() or int(value) == 0:
             findings.append(f"{host}: {variable} is {value!r}; write a whole number of seconds, at least 1.")
@@ -178,6 +188,75 @@ def setting_findings(host: str, settings: Mapping[str, Mapping[str, Any]]) -> li
             findings.append(f"{host}: {where} contains a line break (or NUL byte), which would end its flag or "
                             f"line early; write it on one line.")
     return findings
+
+
+def _feature(since: Any) -> Feature:
+    """A release-data entry: the first release, or ``{since, lts: {line: first patch release}}``."""
+    if isinstance(since, Mapping):
+        return Feature(str(since["since"]), {str(line): str(first) for line, first in (since.get("lts") or {}).items()})
+    return Feature(str(since))
+
+
+def release_lacks(release: Mapping[str, Any], feature: str) -> str | None:
+    """The release that brought ``feature`` when the deployed one is older, else None.
+
+    ``release`` is a role's release data: the ``variable`` that sets the
+    version, the ``version`` itself, and ``since``, the first release of each
+    feature that came after the oldest supported one (with the long-term
+    support lines that got it later, if any). Without data (or with a version
+    that cannot be read, which the install reports) nothing is lacking.
+    """
+    since = (release.get("since") or {}).get(feature)
+    if since is None or not release.get("version"):
+        return None
+    try:
+        deployed = parse_version(str(release["version"]))
+    except ValueError:
+        return None
+    wanted = _feature(since)
+    return None if wanted.available_in(deployed) else wanted.since
+
+
+def release_has(release: Mapping[str, Any], feature: str) -> bool:
+    """Whether the deployed release has a feature of the role's release data."""
+    return feature in (release.get("since") or {}) and release_lacks(release, feature) is None
+
+
+def _deployed(release: Mapping[str, Any]) -> str:
+    return f"{release.get('version')} ({release.get('variable', 'the release')})"
+
+
+def retention_problem(value: str, release: Mapping[str, Any]) -> str | None:
+    """What is wrong with a -retentionPeriod for the deployed release, or None."""
+    months_since = release_lacks(release, "retention_months_suffix")
+    months = "1" if months_since else "1M"
+    syntax = f"write a number of months ({months}) or a number with s, h, d, w or y (30d, 2w, 1y)."
+    match = _RETENTION.match(value)
+    if not match:
+        return syntax
+    number, unit = float(match.group("number")), match.group("unit")
+    if unit == "m":
+        return (f"VictoriaMetrics refuses a lower-case m (it would mean minutes): write months as {months}, "
+                f"or days such as 30d.")
+    if unit == "M" and months_since:
+        return (f"VictoriaMetrics {_deployed(release)} takes months as a bare number: write "
+                f"{match.group('number')} (the M suffix needs {months_since} or later).")
+    if unit not in _RETENTION_UNIT_SECONDS:
+        return syntax
+    if number * _RETENTION_UNIT_SECONDS[unit] < _DAY_SECONDS:
+        return "VictoriaMetrics refuses to start with a retention shorter than a day: write at least 1d."
+    return None
+
+
+def missing_collector_problems(names: Iterable[str], release: Mapping[str, Any]) -> list[str]:
+    """node_exporter collectors (enabled or disabled by name) that the deployed release does not have."""
+    problems = []
+    for name in names:
+        since = release_lacks(release, f"collector.{name}")
+        if since:
+            problems.append(f"names the collector {name!r}, which node_exporter {_deployed(release)} does not have "
+                            f"(it came in {since}): remove it, or set {release.get('variable')} to {since} or later.")
+    return problems
 
 
 def port_agreement_findings(host: str, component: str, ports: Mapping[str, Any],

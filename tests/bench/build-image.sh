@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build the systemd test-host image $VMSTACK_IMAGE (localhost/vmstack-test:bookworm)
-# that Molecule's podman driver boots with /sbin/init as PID 1.
+# that Molecule's podman driver boots with /sbin/init as PID 1, or with
+# --suite trixie the Debian 13 one, $VMSTACK_IMAGE_TRIXIE
+# (localhost/vmstack-test:trixie), which the `stack` scenario runs on.
 #
 # No container registry is reachable here, so the image is made locally: a
-# debootstrap'ed Debian 12 rootfs, tarred and `podman import`ed.
+# debootstrap'ed Debian rootfs, tarred and `podman import`ed.
 #
 # Caching:
 #   - the image carries the label vmstack.bench.hash = a hash of this script;
@@ -13,20 +15,29 @@
 #   - debootstrap's .debs are kept in $VMSTACK_CACHE/debootstrap/ for rebuilds
 #     after an edit of this script.
 #
-# Usage: build-image.sh [--force] [--verify]
+# Usage: build-image.sh [--suite bookworm|trixie] [--force] [--verify]
+#   --suite   the Debian release of the image (default bookworm)
 #   --force   rebuild the rootfs and re-import even if cached
 #   --verify  boot-check the image even when nothing had to be built
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-FORCE=0 VERIFY=0
-for arg in "$@"; do
-    case $arg in
+FORCE=0 VERIFY=0 SUITE=bookworm
+usage="usage: $(basename "$0") [--suite bookworm|trixie] [--force] [--verify]"
+while (($#)); do
+    case $1 in
         --force) FORCE=1 ;;
         --verify) VERIFY=1 ;;
-        *) die "usage: $(basename "$0") [--force] [--verify]" ;;
+        --suite) SUITE=${2:-}; shift ;;
+        *) die "$usage" ;;
     esac
+    shift
 done
+case $SUITE in
+    bookworm) IMAGE=$VMSTACK_IMAGE ;;
+    trixie) IMAGE=$VMSTACK_IMAGE_TRIXIE ;;
+    *) die "$usage" ;;
+esac
 
 require_root
 # iptables: netavark (podman's network backend) needs it for the bridge
@@ -34,9 +45,9 @@ require_root
 # only suggests it.
 apt_install podman runc debootstrap uidmap fuse-overlayfs slirp4netns netavark aardvark-dns iptables
 
-SUITE=bookworm
-IMAGE=$VMSTACK_IMAGE
-HASH=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
+# The same recipe for both suites; the suite is part of the hash so that one
+# image's label never matches the other's.
+HASH=$({ cat "${BASH_SOURCE[0]}"; echo "$SUITE"; } | sha256sum | cut -c1-16)
 LABEL=vmstack.bench.hash
 ROOTFS_DIR=$VMSTACK_CACHE/rootfs
 TARBALL=$ROOTFS_DIR/$SUITE-$HASH.tar

@@ -26,6 +26,9 @@ export VMSTACK_COLLECTIONS_PATH
 export VMSTACK_VENV="${VMSTACK_VENV:-$VMSTACK_REPO/.venv}"
 # The systemd test-host image (see build-image.sh).
 export VMSTACK_IMAGE="${VMSTACK_IMAGE:-localhost/vmstack-test:bookworm}"
+# The same recipe on Debian 13 (build-image.sh --suite trixie): the `stack`
+# scenario runs on it, every other scenario on Debian 12.
+export VMSTACK_IMAGE_TRIXIE="${VMSTACK_IMAGE_TRIXIE:-localhost/vmstack-test:trixie}"
 
 # Shared read-only inputs beside the checkouts: real binaries of the current
 # releases (vm-releases/, debian-current/) and the scrape-config corpus.

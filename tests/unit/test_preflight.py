@@ -100,9 +100,71 @@ def test_go_durations(value: str, good: bool) -> None:
         assert findings[0].startswith(f"h1: vmalert_evaluation_interval is {value!r}; write a duration")
 
 
-@pytest.mark.parametrize(("value", "good"), [("1", True), (12, True), ("30d", True), ("1y", True), ("abc", False), ("1x", False)])
-def test_retention(value: object, good: bool) -> None:
-    assert (preflight.setting_findings("h1", {"retention": {"victoria_metrics_retention_period": value}}) == []) is good
+# The role's own release data (roles/victoria_metrics/vars/main.yml), per version.
+def vm_release(version: str) -> dict[str, object]:
+    return {"variable": "victoria_metrics_version", "version": version, "since": {"retention_months_suffix": "1.150.0"}}
+
+
+# Each verdict is what the real victoria-metrics binary of that release did
+# with -retentionPeriod=VALUE at startup (1.79.5, 1.112.0 and 1.150.0 tried).
+@pytest.mark.parametrize("version", ["1.79.5", "1.112.0", "1.150.0"])
+@pytest.mark.parametrize(("value", "good"), [("1", True), (12, True), ("1.5", True), ("30d", True), ("1.5d", True),
+                                             ("24h", True), ("86400s", True), ("2w", True), ("1y", True),
+                                             ("1m", False), ("1h", False), ("abc", False), ("1x", False), ("", False)])
+def test_retention_as_every_supported_release_reads_it(version: str, value: object, good: bool) -> None:
+    findings = preflight.setting_findings("h1", {"release": vm_release(version),
+                                                 "retention": {"victoria_metrics_retention_period": value}})
+    assert (findings == []) is good, findings
+    if not good:
+        assert findings[0].startswith(f"h1: victoria_metrics_retention_period is {value!r}; ")
+
+
+@pytest.mark.parametrize(("version", "good"), [("1.79.5", False), ("1.112.0", False), ("1.150.0", True), ("1.151.0", True)])
+def test_the_months_suffix_follows_the_deployed_release(version: str, good: bool) -> None:
+    findings = preflight.setting_findings("h1", {"release": vm_release(version),
+                                                 "retention": {"victoria_metrics_retention_period": "3M"}})
+    assert (findings == []) is good
+    if not good:
+        assert findings == [f"h1: victoria_metrics_retention_period is '3M'; VictoriaMetrics {version} "
+                            f"(victoria_metrics_version) takes months as a bare number: write 3 "
+                            f"(the M suffix needs 1.150.0 or later)."]
+
+
+@pytest.mark.parametrize(("version", "suggested"), [("1.79.5", "write months as 1,"), ("1.150.0", "write months as 1M,")])
+def test_a_lower_case_m_is_refused_with_the_month_syntax_of_the_release(version: str, suggested: str) -> None:
+    [finding] = preflight.setting_findings("h1", {"release": vm_release(version),
+                                                  "retention": {"victoria_metrics_retention_period": "6m"}})
+    assert "lower-case m" in finding and suggested in finding
+
+
+def test_retention_shorter_than_a_day_is_refused() -> None:
+    [finding] = preflight.setting_findings("h1", {"retention": {"victoria_metrics_retention_period": "12h"}})
+    assert "shorter than a day" in finding and "1d" in finding
+
+
+# roles/node_exporter/vars/main.yml, in part.
+NE_RELEASE_DATA = {"collector.softirqs": "1.6.0", "collector.xfrm": "1.8.0", "collector.swap": "1.10.0"}
+
+
+@pytest.mark.parametrize(("version", "missing"), [("1.5.0", ["softirqs", "xfrm", "swap"]), ("1.9.0", ["swap"]),
+                                                  ("1.11.1", [])])
+def test_collectors_the_deployed_node_exporter_lacks_are_named(version: str, missing: list[str]) -> None:
+    release = {"variable": "node_exporter_version", "version": version, "since": NE_RELEASE_DATA}
+    enabled = ["systemd", "softirqs", "xfrm"]
+    findings = preflight.setting_findings("h1", {"release": release, "collectors": {
+        "node_exporter_enabled_collectors": enabled, "node_exporter_disabled_collectors": ["wifi", "swap"]}})
+    assert [finding.split("'")[1] for finding in findings] == missing
+    if missing:
+        since = NE_RELEASE_DATA[f"collector.{missing[0]}"]
+        variable = "node_exporter_enabled_collectors" if missing[0] in enabled else "node_exporter_disabled_collectors"
+        assert findings[0] == (f"h1: {variable} names the collector {missing[0]!r}, which "
+                               f"node_exporter {version} (node_exporter_version) does not have (it came in {since}): "
+                               f"remove it, or set node_exporter_version to {since} or later.")
+
+
+def test_without_release_data_nothing_is_version_dependent() -> None:
+    assert preflight.setting_findings("h1", {"retention": {"victoria_metrics_retention_period": "3M"},
+                                             "collectors": {"node_exporter_enabled_collectors": ["swap"]}}) == []
 
 
 @pytest.mark.parametrize(("value", "good"), [(60, True), ("5", True), (0, False), ("soon", False), (-1, False)])
@@ -300,3 +362,19 @@ def test_the_role_not_the_service_name_picks_ports_group_and_variables() -> None
                                           {}, ["victoria_metrics"])
     assert [finding.split(" must ")[0].split(" sets ")[0] for finding in findings] == [
         "h1: victoria_metrics_port", "h1: victoria_metrics_extra_flags"]
+
+
+# roles/victoria_metrics/vars/main.yml: mincore(2) since 1.131.0, backported to two LTS lines.
+MINCORE = {"syscall_mincore": {"since": "1.131.0", "lts": {"1.110": "1.110.25", "1.122": "1.122.10"}}}
+
+
+@pytest.mark.parametrize(("version", "has"), [("1.79.5", False), ("1.112.0", False), ("1.110.24", False),
+                                              ("1.110.25", True), ("1.122.9", False), ("1.122.10", True),
+                                              ("1.130.0", False), ("1.131.0", True), ("1.150.0", True)])
+def test_release_has_follows_mainline_and_long_term_support_lines(version: str, has: bool) -> None:
+    release = {"variable": "victoria_metrics_version", "version": version, "since": MINCORE}
+    assert preflight.release_has(release, "syscall_mincore") is has
+
+
+def test_release_has_nothing_it_has_no_data_for() -> None:
+    assert preflight.release_has({"variable": "v", "version": "9.9.9", "since": MINCORE}, "unknown") is False

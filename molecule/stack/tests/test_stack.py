@@ -18,7 +18,7 @@ import re
 import time
 from pathlib import Path
 
-from stacktest import deliveries, http_get, query_vm, run_playbook, wait_for
+from stacktest import RELEASE_BINARIES, deliveries, http_get, query_vm, releases_not_default, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
@@ -53,6 +53,12 @@ def delivered(host, status: str) -> set[tuple[str, str]]:
 
 def converge(**kwargs):
     return run_playbook(CONVERGE, [HOST], groups=GROUPS, **kwargs)
+
+
+def test_the_host_is_debian_13_running_the_default_releases(host):
+    """This scenario proves the stack on Debian 13 (trixie); the others run on Debian 12."""
+    assert (host.system_info.distribution, host.system_info.release.split(".")[0]) == ("debian", "13")
+    assert releases_not_default(host, list(RELEASE_BINARIES)) == []
 
 
 def test_every_service_runs(host):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stacktest import container, deliveries, query_vm, run_playbook, wait_for
+from stacktest import container, deliveries, query_vm, releases_not_default, run_playbook, wait_for
 
 CONVERGE = Path(__file__).resolve().parent.parent / "converge.yml"
 TSDB, AGENT, AM = "vmstack-tsdb", "vmstack-agent", "vmstack-am"
@@ -26,6 +26,12 @@ def test_each_host_runs_its_components():
         for unit in units:
             assert container(name).service(unit).is_running, f"{unit} on {name}"
     assert not container(AGENT).service("victoria-metrics").is_running
+
+
+def test_each_host_runs_the_default_releases():
+    for name, binaries in ((TSDB, ["victoria-metrics-prod", "vmalert-prod", "node_exporter"]),
+                           (AGENT, ["vmagent-prod", "node_exporter"]), (AM, ["alertmanager", "node_exporter"])):
+        assert releases_not_default(container(name), binaries) == [], name
 
 
 def test_vmagent_scrapes_every_node_into_the_remote_storage(host):

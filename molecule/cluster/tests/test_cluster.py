@@ -55,7 +55,7 @@ def version(host, binary: str) -> str:
     return host.check_output(f"/usr/local/bin/{binary}-prod -version")
 
 
-def test_every_cluster_service_runs():
+def test_every_cluster_service_runs(host):
     for name, services in SERVICES.items():
         for service in services:
             assert container(name).service(service).is_running, f"{service} on {name}"
@@ -117,7 +117,7 @@ def test_one_storage_node_down_loses_no_read_and_no_write(host):
     assert len(values(host, "0", "vmstack_replica_probe")) == series
 
 
-def test_check_mode_on_the_converged_cluster_reports_nothing():
+def test_check_mode_on_the_converged_cluster_reports_nothing(host):
     run = run_playbook(CONVERGE, [], groups=GROUPS, options=["--check", "--diff"])
     assert run.returncode == 0, run.output
     assert run.changed(FRONT) == 0 and run.changed(SECOND) == 0, run.output

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: vmstack.monitoring contributors
 # Apache License 2.0
 """Test fixture: writes one sample about every 0.25 s through vminsert until

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import Feature, parse_version
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import port_problem
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import host_port, port_variable
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import host_port, port_variable, tenant_problem
 
 # Directories that belong to the system or to every service: a component that
 # took one over (owner, mode, ReadWritePaths=) would break the others.
@@ -157,7 +157,8 @@ def setting_findings(host: str, settings: Mapping[str, Mapping[str, Any]]) -> li
 
     ``settings`` maps a kind to ``{variable: value}``: ``ports``,
     ``go_durations`` (empty allowed: the flag is left out), ``retention``,
-    ``seconds`` (a positive whole number), ``single_line`` (any value; no
+    ``seconds`` (a positive whole number), ``tenants`` (a cluster tenant,
+    ``N`` or ``N:M``), ``single_line`` (any value; no
     string inside it may break the line, since each ends up in one flag or one
     line of a unit or config file) and ``collectors`` (lists of node_exporter
     collector names). ``release`` is not a kind but the role's release data
@@ -183,6 +184,10 @@ def setting_findings(host: str, settings: Mapping[str, Mapping[str, Any]]) -> li
     for variable, value in (settings.get("seconds") or {}).items():
         if isinstance(value, bool) or not str(value).isdigit() or int(value) == 0:
             findings.append(f"{host}: {variable} is {value!r}; write a whole number of seconds, at least 1.")
+    for variable, value in (settings.get("tenants") or {}).items():
+        problem = tenant_problem(variable, value)
+        if problem:
+            findings.append(f"{host}: {problem}")
     for variable, value in (settings.get("single_line") or {}).items():
         for where in _line_break_locations(value, variable):
             findings.append(f"{host}: {where} contains a line break (or NUL byte), which would end its flag or "

@@ -170,3 +170,79 @@ def host_component_urls(host: str, host_vars: Mapping[str, Any], group_names: li
         for component in COMPONENT_PORTS
         if component in group_names
     }
+
+
+# A VictoriaMetrics cluster tenant: accountID, or accountID:projectID (both uint32).
+_TENANT_MAX = 2**32 - 1
+
+
+def tenant_problem(variable: str, value: object) -> str | None:
+    """Why a value cannot be a cluster tenant (naming the variable), or None when it can."""
+    parts = str(value).split(":")
+    if 1 <= len(parts) <= 2 and all(part.isdigit() and int(part) <= _TENANT_MAX for part in parts):
+        return None
+    return f"{variable} is {value!r}; write an accountID such as 0, or accountID:projectID such as 1:7."
+
+
+def cluster_path(kind: str, tenant: object) -> str:
+    """The Prometheus API root of a tenant on vminsert (``insert``) or vmselect (``select``)."""
+    problem = tenant_problem("the tenant", tenant)
+    if problem:
+        raise ValueError(problem)
+    return f"/{kind}/{tenant}/prometheus"
+
+
+def stack_query_urls(
+    groups: Mapping[str, list[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    tenant: object = "0",
+) -> list[str]:
+    """Where the stack queries: each vmselect's tenant path when a cluster is deployed, else each VictoriaMetrics."""
+    if groups.get("vmselect"):
+        return component_urls(groups, hostvars, "vmselect", cluster_path("select", tenant))
+    return component_urls(groups, hostvars, "victoria_metrics")
+
+
+def stack_insert_urls(
+    groups: Mapping[str, list[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    tenant: object = "0",
+) -> list[str]:
+    """Where the stack writes (Prometheus API root): each vminsert's tenant path, else each VictoriaMetrics."""
+    if groups.get("vminsert"):
+        return component_urls(groups, hostvars, "vminsert", cluster_path("insert", tenant))
+    return component_urls(groups, hostvars, "victoria_metrics")
+
+
+def stack_remote_write_urls(
+    groups: Mapping[str, list[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    tenant: object = "0",
+) -> list[str]:
+    """vmagent's remote write URLs: one vminsert of a cluster, else every single-node VictoriaMetrics.
+
+    vmagent sends every sample to each URL it is given: several vminserts of
+    one cluster would store each sample several times, while several
+    single-node servers are separate copies on purpose.
+    """
+    urls = [f"{url}/api/v1/write" for url in stack_insert_urls(groups, hostvars, tenant)]
+    return urls[:1] if groups.get("vminsert") else urls
+
+
+def cluster_findings(
+    host: str,
+    groups: Mapping[str, list[str]],
+    replication_factor: object,
+    variable: str,
+) -> list[str]:
+    """What keeps a vminsert or vmselect host from working with the inventory's vmstorage group."""
+    storage_nodes = len(groups.get("vmstorage", []))
+    if storage_nodes == 0:
+        return [f"{host}: the inventory has no vmstorage group for vminsert and vmselect to use; "
+                "put the storage nodes in a group named vmstorage."]
+    if isinstance(replication_factor, bool) or not str(replication_factor).strip().isdigit() or int(str(replication_factor)) < 1:
+        return [f"{host}: {variable} is {replication_factor!r}; write a whole number from 1 to {storage_nodes}."]
+    if int(str(replication_factor)) > storage_nodes:
+        return [f"{host}: {variable} is {replication_factor} but the vmstorage group has {storage_nodes} node(s); "
+                f"write at most {storage_nodes}, or add vmstorage nodes."]
+    return []

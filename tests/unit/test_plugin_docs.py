@@ -33,6 +33,7 @@ PLUGIN_TYPES = (
 PUBLIC_FILTERS = {
     "component_endpoints", "component_urls", "default_port", "join_host_port", "mask_secrets", "port_conflicts",
     "probe_address", "stack_scrape_config", "url_host_port", "validate_rule_file", "validate_scrape_config",
+    "stack_query_urls", "stack_insert_urls", "stack_remote_write_urls",
 }
 INTERNAL_MARK = "Internal:"
 

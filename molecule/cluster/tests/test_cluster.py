@@ -1,0 +1,175 @@
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0
+"""A VictoriaMetrics cluster on real systemd hosts with real cluster binaries.
+
+Tests run in file order: the last one upgrades the whole cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from stacktest import container, http_get, run_playbook, wait_for
+
+SCENARIO = Path(__file__).resolve().parent.parent
+CONVERGE = SCENARIO / "converge.yml"
+WRITER = Path(__file__).resolve().parent / "cluster_writer.py"
+FRONT = "vmstack-cluster-a"   # vmstorage, vminsert, vmselect
+SECOND = "vmstack-cluster-b"  # vmstorage
+GROUPS = {"vmstorage": [FRONT, SECOND], "vminsert": [FRONT], "vmselect": [FRONT]}
+INSERT = "http://127.0.0.1:8480/insert"
+SELECT = "http://127.0.0.1:8481/select"
+OLD_VERSION = "1.112.0"
+NEW_VERSION = "1.150.0"
+SERVICES = {FRONT: ["vmstorage", "vminsert", "vmselect"], SECOND: ["vmstorage"]}
+# The bench shares two cores with other runs: give slow connections time.
+os.environ.setdefault("ANSIBLE_TIMEOUT", "60")
+
+
+def write(host, tenant: str, text: str) -> None:
+    host.check_output(f"curl -fsS --data-binary {shlex.quote(text)} {INSERT}/{tenant}/prometheus/api/v1/import/prometheus")
+
+
+def query(host, tenant: str, expr: str) -> dict:
+    """The whole answer of an instant query through vmselect (data and isPartial)."""
+    return json.loads(http_get(host, f"{SELECT}/{tenant}/prometheus/api/v1/query?query={quote(expr)}"))
+
+
+def values(host, tenant: str, expr: str) -> dict[str, str]:
+    return {json.dumps(item["metric"], sort_keys=True): item["value"][1] for item in query(host, tenant, expr)["data"]["result"]}
+
+
+def start_count(host, service: str) -> int:
+    journal = host.check_output(f"journalctl --unit {service} --no-pager --output cat")
+    return len(re.findall(rf"^Started {service}\.service", journal, flags=re.MULTILINE))
+
+
+def version(host, binary: str) -> str:
+    return host.check_output(f"/usr/local/bin/{binary}-prod -version")
+
+
+def test_every_cluster_service_runs(host):
+    for name, services in SERVICES.items():
+        for service in services:
+            assert container(name).service(service).is_running, f"{service} on {name}"
+
+
+def test_storage_nodes_and_replication_come_from_the_inventory(host):
+    vminsert = host.file("/etc/systemd/system/vminsert.service").content_string
+    vmselect = host.file("/etc/systemd/system/vmselect.service").content_string
+    for node in (FRONT, SECOND):
+        assert f'"-storageNode={node}:8400"' in vminsert
+        assert f'"-storageNode={node}:8401"' in vmselect
+    assert '"-replicationFactor=2"' in vminsert and '"-replicationFactor=2"' in vmselect
+    assert '"-dedup.minScrapeInterval=1ms"' in vmselect
+
+
+def test_snapshot_key_is_generated_kept_secret_and_required(host):
+    kept = host.file("/etc/vmstorage/snapshot-auth-key")
+    assert (kept.user, kept.group, kept.mode) == ("root", "root", 0o600)
+    key = kept.content_string.strip()
+    assert len(key) == 32
+    assert key not in host.file("/etc/systemd/system/vmstorage.service").content_string
+    assert key not in host.check_output("ps -eo args")
+    assert host.file("/etc/vmstorage/vmstorage.env").mode == 0o640
+    # Each node has its own key.
+    assert container(SECOND).file("/etc/vmstorage/snapshot-auth-key").content_string.strip() != key
+    refused = host.run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8482/snapshot/list")
+    assert refused.stdout == "401"
+    assert '"status":"ok"' in http_get(host, f"http://127.0.0.1:8482/snapshot/list?authKey={key}")
+
+
+def test_a_sample_round_trips_within_its_tenant_only(host):
+    write(host, "1", 'vmstack_tenant_probe{probe="one"} 11')
+    write(host, "2:5", 'vmstack_tenant_probe{probe="two"} 25')
+    assert wait_for(lambda: list(values(host, "1", "vmstack_tenant_probe").values()) == ["11"], timeout=60)
+    assert wait_for(lambda: list(values(host, "2:5", "vmstack_tenant_probe").values()) == ["25"], timeout=60)
+    assert values(host, "2", "vmstack_tenant_probe") == {}
+    assert values(host, "0", "vmstack_tenant_probe") == {}
+
+
+def test_one_storage_node_down_loses_no_read_and_no_write(host):
+    """With replicationFactor 2 each series is on both nodes: with one stopped, every series
+    written before still reads back, complete (not partial), and writes keep succeeding.
+    With replication off about half of the series would live only on the stopped node."""
+    series = 20
+    write(host, "0", "\n".join(f'vmstack_replica_probe{{n="{n}"}} {n}' for n in range(series)))
+    assert wait_for(lambda: len(values(host, "0", "vmstack_replica_probe")) == series, timeout=60)
+    second = container(SECOND)
+    second.check_output("systemctl stop vmstorage")
+    try:
+        answer = query(host, "0", "vmstack_replica_probe")
+        assert answer["isPartial"] is False, answer
+        assert len(answer["data"]["result"]) == series
+        write(host, "0", 'vmstack_outage_probe 1')
+        assert wait_for(lambda: values(host, "0", "vmstack_outage_probe") != {}, timeout=60)
+        assert query(host, "0", "vmstack_outage_probe")["isPartial"] is False
+    finally:
+        second.check_output("systemctl start vmstorage")
+    assert wait_for(lambda: http_get(second, "http://127.0.0.1:8482/health").strip() == "OK", timeout=60)
+    assert len(values(host, "0", "vmstack_replica_probe")) == series
+
+
+def test_check_mode_on_the_converged_cluster_reports_nothing(host):
+    run = run_playbook(CONVERGE, [], groups=GROUPS, options=["--check", "--diff"])
+    assert run.returncode == 0, run.output
+    assert run.changed(FRONT) == 0 and run.changed(SECOND) == 0, run.output
+
+
+def test_a_replication_factor_above_the_node_count_is_refused_before_any_change(host):
+    unit = host.file("/etc/systemd/system/vminsert.service").content_string
+    run = run_playbook(CONVERGE, [], groups=GROUPS, extra_vars={"vmstack_replication_factor": 3})
+    assert run.returncode != 0
+    assert "vminsert_replication_factor is 3 but the vmstorage group has 2 node(s)" in run.output
+    assert "vmselect_replication_factor is 3 but the vmstorage group has 2 node(s)" in run.output
+    assert host.file("/etc/systemd/system/vminsert.service").content_string == unit
+
+
+def test_rolling_upgrade_loses_no_sample_written_during_it(host):
+    """1.112.0 -> 1.150.0 one node at a time while a writer keeps writing through vminsert."""
+    assert OLD_VERSION in version(host, "vmstorage")
+    before = {(name, service): start_count(container(name), service) for name, services in SERVICES.items() for service in services}
+    subprocess.run(["podman", "cp", str(WRITER), f"{FRONT}:/usr/local/bin/cluster-writer"], check=True)
+    host.check_output("rm -rf /var/tmp/writer")
+    host.check_output(
+        "systemd-run --unit cluster-writer python3 /usr/local/bin/cluster-writer /var/tmp/writer "
+        f"{INSERT}/0/prometheus/api/v1/import/prometheus "
+        f"http://{FRONT}:8482/health http://{SECOND}:8482/health")
+    assert wait_for(lambda: host.file("/var/tmp/writer/acked").exists and host.file("/var/tmp/writer/acked").size > 0, timeout=30)
+    started = time.monotonic()
+    run = run_playbook(CONVERGE, [], groups=GROUPS, extra_vars={"vmstack_test_cluster_version": NEW_VERSION})
+    took = time.monotonic() - started
+    time.sleep(3)
+    host.check_output("touch /var/tmp/writer/stop")
+    assert wait_for(lambda: host.file("/var/tmp/writer/done").exists, timeout=60)
+    assert run.returncode == 0, run.output
+
+    for name, services in SERVICES.items():
+        for service in services:
+            assert NEW_VERSION in version(container(name), service)
+            restarts = start_count(container(name), service) - before[(name, service)]
+            assert restarts == 1, f"{service} on {name} started {restarts} times during the upgrade"
+    max_down = int(host.file("/var/tmp/writer/max-down").content_string.strip() or 0) if host.file("/var/tmp/writer/max-down").exists else 0
+    assert max_down <= 1, f"{max_down} vmstorage nodes were down at once"
+
+    acked = sorted({int(line) for line in host.file("/var/tmp/writer/acked").content_string.split()})
+    first, last = acked[0], acked[-1]
+    window = f"{(last - first) // 1000 + 5}s"
+    at = last / 1000 + 1
+
+    def stored() -> int:
+        url = (f"{SELECT}/0/prometheus/api/v1/query?query={quote(f'count_over_time(vmstack_rolling_probe[{window}])')}"
+               f"&time={at}&nocache=1")
+        result = json.loads(http_get(host, url))["data"]["result"]
+        return int(float(result[0]["value"][1])) if result else 0
+
+    assert wait_for(lambda: stored() == len(acked), timeout=60), f"{stored()} stored of {len(acked)} written"
+    print(f"rolling upgrade: {took:.0f} s, {len(acked)} samples written and found, "
+          f"at most {max_down} vmstorage node(s) down at once")

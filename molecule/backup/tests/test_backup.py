@@ -11,6 +11,7 @@ retention and the failure metrics next, turning backups off last.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -60,7 +61,17 @@ def metrics(host, schedule: str) -> dict[str, float]:
 
 
 def restore(extra_vars: dict):
-    return run_playbook(RESTORE, [HOST], extra_vars=extra_vars, groups=GROUPS)
+    """playbooks/restore.yml with the destination the inventory would hold (group_vars)."""
+    settings = {"vmbackup_destination_base": "fs:///var/backups/vmstack", **extra_vars}
+    return run_playbook(RESTORE, [HOST], extra_vars=settings, groups=GROUPS)
+
+
+def record_figures(lines: list[str]) -> None:
+    """Keep vmbackup's and vmrestore's own summary lines (sizes, seconds) for the report."""
+    reports = os.environ.get("VMSTACK_REPORTS")
+    if reports:
+        with open(Path(reports) / "backup-figures.txt", "a", encoding="utf-8") as figures:
+            figures.writelines(line + "\n" for line in lines)
 
 
 def main_pid(host) -> str:
@@ -116,6 +127,9 @@ def test_round_trip_restores_every_series_and_value(host):
     assert f"restored {DATA} from fs://{BACKUPS}/latest" in run.output
     assert http_get(host, f"{BASE}/health").strip() == "OK"
     assert export(host) == backed_up
+    record_figures(re.findall(r"^.*(?:backed up|restored) \d+ bytes.*$",
+                              host.check_output("journalctl -u vmbackup-latest --no-pager -o cat") + "\n" + run.output,
+                              re.M))
     assert host.file(DATA).user == "victoria-metrics"
     assert host.check_output(f"find {DATA} ! -user victoria-metrics | head -1") == ""
 

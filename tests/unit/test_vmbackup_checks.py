@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: vmstack.monitoring contributors
+# Apache License 2.0 (see LICENSE)
+"""The vmbackup role's checks, refused on the controller before any host is
+touched: run through vmstack.monitoring.validate (the checks of setup.yml)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ansible")
+
+ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
+
+
+def validate(env: dict[str, str], tmp_path: Path, hosts: dict[str, dict[str, Any]],
+             group_vars: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"children": {"victoria_metrics": {
+        "hosts": hosts, "vars": {"ansible_connection": "local", **group_vars}}}}}))
+    # Only the vmbackup checks (and the play that lists the findings): quicker.
+    return subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), "vmstack.monitoring.validate", "--tags", "vmbackup"],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+BASE = {"vmbackup_destination_base": "fs:///var/backups/vm"}
+
+
+def test_each_host_in_its_own_folder_passes(collection_env, tmp_path):
+    result = validate(collection_env, tmp_path, {"db1": {}, "db2": {}}, BASE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_two_hosts_with_one_backup_folder_are_refused(collection_env, tmp_path):
+    result = validate(collection_env, tmp_path, {"db1": {"vmbackup_destination_name": "db"},
+                                                 "db2": {"vmbackup_destination_name": "db"}}, BASE)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "db1: vmbackup_destination_name: fs:///var/backups/vm/db is also the backup folder of db2" in output
+    assert "db2: vmbackup_destination_name: fs:///var/backups/vm/db is also the backup folder of db1" in output
+
+
+def test_a_destination_in_or_around_the_data_directory_or_not_fs_is_refused(collection_env, tmp_path):
+    hosts = {
+        "inside": {"vmbackup_destination_base": "fs:///var/lib/victoria-metrics/backups"},
+        "around": {"vmbackup_destination_base": "fs:///srv/vm", "victoria_metrics_data_path": "/srv/vm/around/data"},
+        "remote": {"vmbackup_destination_base": "s3://bucket/vm"},
+        "no-url": {"vmbackup_destination_base": "/srv/vm"},
+    }
+    result = validate(collection_env, tmp_path, hosts, {})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for host, settings in hosts.items():
+        assert f'{host}: vmbackup_destination_base: "{settings["vmbackup_destination_base"]}"' in output
+
+
+def test_backups_off_needs_no_destination(collection_env, tmp_path):
+    result = validate(collection_env, tmp_path, {"db1": {}}, {})
+    assert result.returncode == 0, result.stdout + result.stderr

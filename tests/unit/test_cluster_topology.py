@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils import topology
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.preflight import setting_findings
 
 CLUSTER_GROUPS = {"vmstorage": ["s1", "s2"], "vminsert": ["i1", "i2"], "vmselect": ["q1"], "victoria_metrics": ["single"]}

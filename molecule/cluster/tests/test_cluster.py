@@ -69,6 +69,8 @@ def test_storage_nodes_and_replication_come_from_the_inventory(host):
         assert f'"-storageNode={node}:8401"' in vmselect
     assert '"-replicationFactor=2"' in vminsert and '"-replicationFactor=2"' in vmselect
     assert '"-dedup.minScrapeInterval=1ms"' in vmselect
+    # vmstorage hands its connections off and flushes before it stops.
+    assert "TimeoutStopSec=120s" in host.file("/etc/systemd/system/vmstorage.service").content_string
 
 
 def test_snapshot_key_is_generated_kept_secret_and_required(host):
@@ -105,6 +107,8 @@ def test_one_storage_node_down_loses_no_read_and_no_write(host):
     second = container(SECOND)
     second.check_output("systemctl stop vmstorage")
     try:
+        # A node makes fresh rows searchable after its in-memory flush (seconds): wait for it.
+        assert wait_for(lambda: len(values(host, "0", "vmstack_replica_probe")) == series, timeout=30)
         answer = query(host, "0", "vmstack_replica_probe")
         assert answer["isPartial"] is False, answer
         assert len(answer["data"]["result"]) == series

@@ -65,7 +65,7 @@ strategy_env() {
 # Scenarios share no hosts, so VMSTACK_MOLECULE_JOBS of them (default 2) run
 # side by side, the longest first; each one's output goes to its own log,
 # printed (the end of it) only when it fails.
-LONGEST_FIRST=(stack stack_multi cluster grafana vmalert alertmanager promoter victoria_metrics)
+LONGEST_FIRST=(stack backup victoria_metrics stack_multi grafana cluster vmalert alertmanager reliability promoter preflight)
 if (($# == 0)); then
     mapfile -t found < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
     scenarios=()

@@ -204,8 +204,10 @@ def test_invalid_alertmanager_route_is_refused(host):
 
 def test_invalid_rule_file_is_refused(host):
     groups = [{"name": "bad", "rules": [{"alert": "Broken", "expr": "up ==", "labels": {"severity": "warning"}}]}]
-    assert_refused(host, {"vmalert_rule_groups": groups}, "refuses inline-groups.yml", "vmalert",
-                   "/etc/vmalert/rules/inline-groups.yml", "vmalert")
+    # vmalert's own parser, run on the controller before the host is touched.
+    assert_refused(host, {"vmalert_rule_groups": groups},
+                   "run on the controller, refuses /etc/vmalert/rules/inline-groups.yml (from vmalert_rule_groups)",
+                   "vmalert", "/etc/vmalert/rules/inline-groups.yml", "vmalert")
 
 
 def test_invalid_scrape_config_is_refused(host):

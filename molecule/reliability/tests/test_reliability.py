@@ -128,7 +128,10 @@ def test_the_health_wait_ends_at_its_timeout(host):
     """A health URL that accepts connections but never answers: each probe
     must end at the deadline too. Here the new unit listens where it did before
     while the health URL moves to a port that never answers, so both waits (the
-    new unit's and the rolled-back one's) end at the timeout."""
+    new unit's and the rolled-back one's) end at the timeout. The preflight
+    refuses moving the listener with vmagent_extra_flags (the role's port
+    check), so this test lifts that check through the internal
+    __vmagent_managed_flags."""
     host.check_output(
         "systemd-run --unit rel-blackhole python3 -c "
         "'import socket, time; s = socket.socket(); s.bind((\"127.0.0.1\", 18999)); s.listen(64); time.sleep(900)'"
@@ -136,7 +139,8 @@ def test_the_health_wait_ends_at_its_timeout(host):
     try:
         since = host_clock(host)
         run = converge("vmagent", {**NEW_INTERVAL, "vmagent_port": 18999, "vmagent_health_timeout": 6,
-                                   "vmagent_extra_flags": {"httpListenAddr": ":8429", "loggerLevel": "INFO"}})
+                                   "vmagent_extra_flags": {"httpListenAddr": ":8429", "loggerLevel": "INFO"},
+                                   "__vmagent_managed_flags": {}})
     finally:
         host.run("systemctl stop rel-blackhole")
     assert run.returncode != 0, run.output

@@ -9,8 +9,8 @@ from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.release_archive import (
     RELEASE_KEYS,
     ArchiveError,
@@ -20,13 +20,8 @@ from ansible_collections.vmstack.monitoring.plugins.plugin_utils.release_archive
 )
 
 
-class ActionModule(ActionBase):
-    """Runs on the controller only; the host is never contacted."""
-
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    """Gets a release archive ready in the controller's cache."""
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)

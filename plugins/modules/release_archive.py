@@ -24,25 +24,10 @@ description:
   - The archive is unpacked into C(unpacked-<sha256 prefix>) beside it, through a temporary folder renamed into
     place, with a marker written last. Every host of a play asks at once; a lock per release folder lets one do
     the work while the others wait, and later calls find the marker and return without reading the archive.
-# ansible-core < 2.19 and the docs site want every attribute described: the fragments carry the descriptions.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  action:
-    support: full
-    details: The whole of the work is done by the action plugin, on the controller.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-    details: Only the controller's cache is written, in check mode too.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - vmstack.monitoring.controller_action
 options:
   source:
     description: Where the archive comes from.

@@ -30,21 +30,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  action:
-    support: full
-    details: The whole of the work is done by the action plugin, on the controller.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  check_mode:
-    support: full
-    details: Only the controller's cache is written, in check mode too.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - vmstack.monitoring.controller_action
 options:
   release:
     description:

@@ -48,7 +48,7 @@ options:
       - The VictoriaMetrics release that will read the file, such as C(1.79.5) or C(v1.150.0).
       - The checks know the releases up to 1.150.0; a newer one is checked as 1.150.0, with a warning saying so.
     type: str
-    default: "1.79.5"
+    default: "1.150.0"
   strict:
     description:
       - Whether the binary runs with C(-promscrape.config.strictParse=true) (its default).

@@ -23,14 +23,29 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.selectors im
     SelectorSyntax,
     check_series_selector,
 )
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import NEWEST_KNOWN, parse_version
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import (
+    DEFAULT_VM_VERSION,
+    NEWEST_KNOWN,
+    parse_version,
+)
 
 V1795 = parse_version("1.79.5")
 V1112 = parse_version("1.112.0")
 
 
 def check(config: str, **options) -> list[Finding]:
+    # The oldest supported release unless a test names another: most rules here
+    # are about what 1.79.5 refuses and later releases accept.
+    options.setdefault("vm_version", "1.79.5")
     return validate_scrape_config(textwrap.dedent(config), **options)
+
+
+def test_without_a_version_the_roles_default_release_is_checked():
+    vmagent_defaults = (Path(__file__).parents[2] / "roles/vmagent/defaults/main.yml").read_text()
+    assert f'vmagent_version: "{DEFAULT_VM_VERSION}"' in vmagent_defaults
+    sized = job("max_scrape_size: 1MiB\n")
+    assert validate_scrape_config(sized) == []
+    assert errors(sized), "1.79.5 does not know max_scrape_size"
 
 
 def errors(config: str, **options) -> list[Finding]:

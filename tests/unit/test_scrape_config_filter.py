@@ -46,8 +46,9 @@ def test_options_are_passed_on():
     assert validate_scrape_config(text, strict=False) is text
     sized = GOOD + "    max_scrape_size: 1MiB\n"
     with pytest.raises(AnsibleFilterError):
-        validate_scrape_config(sized)
+        validate_scrape_config(sized, vm_version="1.79.5")
     assert validate_scrape_config(sized, vm_version="v1.112.0") is sized
+    assert validate_scrape_config(sized) is sized
 
 
 def test_warnings_fail_only_on_request():

@@ -36,8 +36,8 @@ def format_version(version: Version) -> str:
     return "v%d.%d.%d" % version
 
 
-# The version checked against when none is given: Debian 12's, the roles' default.
-DEFAULT_VM_VERSION = "1.79.5"
+# The version checked against when none is given: the roles' default release.
+DEFAULT_VM_VERSION = "1.150.0"
 
 # The newest release whose parser this module describes (read from its
 # source at the tag).  A newer version is checked as this one.

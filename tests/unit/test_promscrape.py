@@ -40,14 +40,6 @@ def check(config: str, **options) -> list[Finding]:
     return validate_scrape_config(textwrap.dedent(config), **options)
 
 
-def test_without_a_version_the_roles_default_release_is_checked():
-    vmagent_defaults = (Path(__file__).parents[2] / "roles/vmagent/defaults/main.yml").read_text()
-    assert f'vmagent_version: "{DEFAULT_VM_VERSION}"' in vmagent_defaults
-    sized = job("max_scrape_size: 1MiB\n")
-    assert validate_scrape_config(sized) == []
-    assert errors(sized), "1.79.5 does not know max_scrape_size"
-
-
 def errors(config: str, **options) -> list[Finding]:
     return [finding for finding in check(config, **options) if finding.is_error]
 
@@ -66,6 +58,14 @@ def only_error(config: str, **options) -> Finding:
     found = errors(config, **options)
     assert len(found) == 1, found
     return found[0]
+
+
+def test_without_a_version_the_roles_default_release_is_checked():
+    vmagent_defaults = (Path(__file__).parents[2] / "roles/vmagent/defaults/main.yml").read_text()
+    assert f'vmagent_version: "{DEFAULT_VM_VERSION}"' in vmagent_defaults
+    sized = job("max_scrape_size: 1MiB\n")
+    assert validate_scrape_config(sized) == []
+    assert errors(sized), "1.79.5 does not know max_scrape_size"
 
 
 # -- the Finding shape -----------------------------------------------------------

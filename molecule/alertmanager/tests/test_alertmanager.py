@@ -101,12 +101,12 @@ def test_the_peers_see_each_other(host):
 def test_an_alert_reaches_the_webhook_grouped_by_its_route():
     am1 = container("vmstack-am1")
     subprocess.run(
-        ["podman", "cp", str(SCENARIO / "tests" / "webhook_recorder.py"), "vmstack-am1:/usr/local/bin/webhook_recorder.py"],
+        ["podman", "cp", str(SCENARIO.parent / "webhook_recorder.py"), "vmstack-am1:/usr/local/lib/webhook_recorder.py"],
         check=True,
     )
     am1.run(f"systemctl stop webhook-recorder; rm -f {RECORDED}")
     am1.check_output(
-        f"systemd-run --unit webhook-recorder python3 /usr/local/bin/webhook_recorder.py {RECORDER_PORT} {RECORDED}"
+        f"systemd-run --unit webhook-recorder python3 /usr/local/lib/webhook_recorder.py 127.0.0.1 {RECORDER_PORT} {RECORDED}"
     )
     assert wait_for(lambda: am1.socket(f"tcp://127.0.0.1:{RECORDER_PORT}").is_listening, timeout=20)
 

@@ -2,7 +2,8 @@
 # Apache License 2.0
 """The shared service step (role common) when a run or a service fails:
 issue #10 items 2 (a lost reload), 4 (rollback of a failed start), 5 (a
-bounded health wait) and 6 (a unit left failed by its start limit).
+bounded health wait) and 6 (a unit left failed by its start limit); and
+issue #11's role tags and per-role facts (converge.yml gathers no facts).
 
 Tests run in file order on one host and each leaves vmagent and node_exporter
 running; from the lost-reload test on, vmagent's scrape interval is 15s.
@@ -15,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stacktest import PlaybookRun, http_get, run_playbook
+from stacktest import PlaybookRun, http_get, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
@@ -24,6 +25,7 @@ MARKER = "/var/lib/vmstack/pending/vmagent"
 SCRAPE_FILE = "/etc/vmagent/scrape.yml"
 HEALTH = "http://127.0.0.1:8429/health"
 NEW_INTERVAL = {"reliability_scrape_interval": "15s"}
+VMAGENT_BINARY = "/usr/local/bin/vmagent-prod"
 
 
 def converge(tag: str, extra_vars: dict[str, Any] | None = None, check: bool = False) -> PlaybookRun:
@@ -170,3 +172,92 @@ def test_a_unit_stopped_by_its_start_limit_is_started_again(host):
     assert run.returncode == 0 and run.changed(HOST) == 1, run.output
     assert unit_state(host, "node_exporter")["ActiveState"] == "active"
     assert "node_exporter_build_info" in http_get(host, "http://127.0.0.1:9100/metrics")
+
+
+def changed_tasks(run: PlaybookRun) -> set[str]:
+    """The names of the tasks that reported a change on the host."""
+    changed, task = set(), ""
+    for line in run.output.splitlines():
+        header = re.match(r"TASK \[(.*)\] \*+$", line)
+        if header:
+            task = header.group(1)
+        elif line.startswith(f"changed: [{HOST}]"):
+            changed.add(task)
+    return changed
+
+
+def served_jobs(host) -> set[str]:
+    targets = json.loads(http_get(host, "http://127.0.0.1:8429/api/v1/targets"))["data"]["activeTargets"]
+    return {target["labels"]["job"] for target in targets}
+
+
+def binary_identity(host) -> str:
+    return host.check_output(f"stat --format '%i %Y' {VMAGENT_BINARY}")
+
+
+def with_jobs(*jobs: dict[str, Any]) -> dict[str, Any]:
+    """converge.yml's vmagent scrape config (at the 15s interval) with more jobs."""
+    return {**NEW_INTERVAL, "vmagent_scrape_config": {
+        "global": {"scrape_interval": "15s"},
+        "scrape_configs": [{"job_name": "node", "static_configs": [{"targets": ["127.0.0.1:9100"]}]}, *jobs],
+    }}
+
+
+def test_the_configure_tag_makes_a_new_scrape_config_live_and_touches_nothing_else(host):
+    binary_before = binary_identity(host)
+    pid_before = unit_state(host, "vmagent")["MainPID"]
+    assert served_jobs(host) == {"node"}
+    config_steps = {
+        "vmstack.monitoring.common : Write the scrape config of vmagent",
+        "vmstack.monitoring.common : Note the pending reload of vmagent",
+    }
+    reload_step = "vmstack.monitoring.common : Start, restart or reload, and wait until healthy - vmagent"
+
+    run = converge("vmagent_configure", with_jobs({"job_name": "self", "static_configs": [{"targets": ["127.0.0.1:8429"]}]}))
+
+    assert run.returncode == 0, run.output
+    assert changed_tasks(run) == config_steps | {reload_step}, run.output
+    assert "Install the binaries of vmagent" not in run.output, "the install step ran"
+    assert wait_for(lambda: served_jobs(host) == {"node", "self"}, timeout=30), served_jobs(host)
+    assert binary_identity(host) == binary_before
+    assert unit_state(host, "vmagent")["MainPID"] == pid_before, "vmagent was restarted, not reloaded"
+    assert not host.file(MARKER).exists
+
+    restored = converge("vmagent_configure", NEW_INTERVAL)
+
+    assert restored.returncode == 0, restored.output
+    assert changed_tasks(restored) == config_steps | {reload_step}, restored.output
+    assert wait_for(lambda: served_jobs(host) == {"node"}, timeout=30), served_jobs(host)
+    assert binary_identity(host) == binary_before
+
+
+def test_the_run_tag_alone_reads_skipped_steps_as_unchanged(host):
+    """Install and configure skipped: nothing restarts or reloads, and an
+    earlier role's result under a shared name (node_exporter's binaries,
+    installed in the same run) is not taken for vmagent's."""
+    pid_before = unit_state(host, "vmagent")["MainPID"]
+    # Renamed over, as the running binary cannot be written: the role puts the release's back.
+    host.check_output("cp -p /usr/local/bin/node_exporter /root/node_exporter.kept"
+                      " && echo stale > /usr/local/bin/.stale && mv /usr/local/bin/.stale /usr/local/bin/node_exporter")
+    try:
+        run = converge("node_exporter_install,vmagent_run", NEW_INTERVAL)
+    finally:
+        host.run("cmp -s /root/node_exporter.kept /usr/local/bin/node_exporter"
+                 " || mv /root/node_exporter.kept /usr/local/bin/node_exporter")
+        host.run("rm -f /root/node_exporter.kept")
+    assert run.returncode == 0, run.output
+    assert changed_tasks(run) == {
+        "vmstack.monitoring.common : Install the binaries of node_exporter",
+        "vmstack.monitoring.common : Start, restart or reload, and wait until healthy - node_exporter",
+    }, run.output
+    assert unit_state(host, "vmagent")["MainPID"] == pid_before
+    assert "node_exporter_build_info" in http_get(host, "http://127.0.0.1:9100/metrics")
+    assert backup_leftovers(host) == []
+
+
+def test_a_role_applied_without_any_fact_play_gathers_its_facts_and_changes_nothing(host):
+    run = converge("node_exporter")
+
+    assert run.returncode == 0 and run.changed(HOST) == 0, run.output
+    gathered = re.search(r"TASK \[vmstack\.monitoring\.common : Gather the architecture and the OS family\] \*+\n(\w+): \[", run.output)
+    assert gathered and gathered.group(1) == "ok", "the role did not gather its facts itself"

@@ -15,10 +15,11 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vmstack.monitoring.plugins.filter.validate_rule_file import FilterModule
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING, Finding
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import parse_version
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import Finding, validate_rule_file
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import validate_rule_file
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.durations import duration_problem
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.report import finding_dict, finding_text
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.templates import template_findings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -507,11 +508,11 @@ def test_files_agree_with_vmalert_1_150(text: str, valid: bool, vmalert_1150: Pa
 
 
 def test_finding_as_dict_and_text() -> None:
-    finding = Finding(ERROR, "g", "A", "groups[0].rules[0].for", 7, "bad")
-    assert finding.as_dict() == {
+    finding = Finding(ERROR, None, "groups[0].rules[0].for", 7, "bad", group="g", rule="A")
+    assert finding_dict(finding) == {
         "severity": ERROR, "group": "g", "rule": "A", "path": "groups[0].rules[0].for", "line": 7, "message": "bad",
     }
-    assert str(finding) == "error: line 7, group 'g', rule 'A': bad"
+    assert finding_text(finding) == "error: line 7, group 'g', rule 'A': bad"
 
 
 @pytest.mark.parametrize(("text", "expected"), [("1.79.5", (1, 79, 5)), ("v1.102.1", (1, 102, 1)), ("1.93-cluster", (1, 93, 0))])

@@ -22,7 +22,7 @@ Not checked here: the PromQL/MetricsQL of `expr` (run `vmalert -dryRun` or
 This module reads the file and reports on it as a whole; the checks live
 beside it by concern: document.py (the groups list and each group),
 group_settings.py, rules.py, labels.py, duplicates.py, durations.py,
-templates.py, with shapes.py, nodes.py and report.py under them all.
+templates.py (with template_text.py), and shapes.py, nodes.py and report.py under them all.
 """
 
 

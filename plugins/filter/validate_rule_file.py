@@ -8,12 +8,10 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import (
-    DEFAULT_VM_VERSION,
-    ERROR,
-    Finding,
-    validate_rule_file as find_problems,
-)
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, Finding
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import DEFAULT_VM_VERSION
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import validate_rule_file as find_problems
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.report import finding_text
 
 display = Display()
 
@@ -33,14 +31,14 @@ def validate_rule_file(text: str, vm_version: str = DEFAULT_VM_VERSION, strict: 
     if blocking:
         raise AnsibleFilterError(_failure_message(name, blocking))
     for finding in findings:
-        display.warning(f"{name}: {finding}")
+        display.warning(f"{name}: {finding_text(finding)}")
     return text
 
 
 def _failure_message(name: str, findings: list[Finding]) -> str:
     # Every problem at once, so one run shows all that needs fixing.
     lines = [f"{name} would be refused by vmalert ({len(findings)} problem(s)):"]
-    lines.extend(f"  - {finding}" for finding in findings)
+    lines.extend(f"  - {finding_text(finding)}" for finding in findings)
     return "\n".join(lines)
 
 

@@ -14,11 +14,13 @@ import pytest
 import yaml
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.vmstack.monitoring.plugins.filter import validate_rule_file as validate_rule_file_filter
 from ansible_collections.vmstack.monitoring.plugins.filter.validate_rule_file import FilterModule
-from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, WARNING, Finding
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import parse_version
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import Finding, validate_rule_file
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import validate_rule_file
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.durations import duration_problem
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.report import finding_dict, finding_text
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.templates import template_findings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -507,11 +509,25 @@ def test_files_agree_with_vmalert_1_150(text: str, valid: bool, vmalert_1150: Pa
 
 
 def test_finding_as_dict_and_text() -> None:
-    finding = Finding(ERROR, "g", "A", "groups[0].rules[0].for", 7, "bad")
-    assert finding.as_dict() == {
+    finding = Finding(ERROR, None, "groups[0].rules[0].for", 7, "bad", group="g", rule="A")
+    assert finding_dict(finding) == {
         "severity": ERROR, "group": "g", "rule": "A", "path": "groups[0].rules[0].for", "line": 7, "message": "bad",
     }
-    assert str(finding) == "error: line 7, group 'g', rule 'A': bad"
+    assert finding_text(finding) == "error: line 7, group 'g', rule 'A': bad"
+
+
+def test_findings_are_the_scrape_validators_finding_with_group_and_rule() -> None:
+    findings = validate_rule_file(rule_file(alert(labels="          security: warning\n")))
+    assert findings == [Finding(
+        WARNING, None, "groups[0].rules[0].labels", 8,
+        "label 'security' looks like a misspelt 'severity'; write 'severity: warning'", group="example", rule="Example",
+    )]
+
+
+def test_a_finding_of_the_whole_file_reads_as_file() -> None:
+    assert [finding_text(finding) for finding in validate_rule_file("")] == [
+        "warning: file: the file is empty; vmalert loads nothing from it",
+    ]
 
 
 @pytest.mark.parametrize(("text", "expected"), [("1.79.5", (1, 79, 5)), ("v1.102.1", (1, 102, 1)), ("1.93-cluster", (1, 93, 0))])
@@ -543,6 +559,27 @@ def test_filter_fails_with_all_errors_at_once() -> None:
     message = str(raised.value)
     assert "custom.yml" in message and "2 problem(s)" in message
     assert "'5mm'" in message and "keep_firing_for" in message
+
+
+def test_filter_lists_each_finding_with_its_line_group_and_rule() -> None:
+    with pytest.raises(AnsibleFilterError) as raised:
+        filter_function()(rule_file(alert("        for: 5mm\n")), "1.79.5", name="custom.yml")
+    assert str(raised.value).splitlines() == [
+        "custom.yml would be refused by vmalert (1 problem(s)):",
+        "  - error: line 7, group 'example', rule 'Example': '5mm' is not a duration; write a number with a unit "
+        "(ms, s, m, h, d, w, y), e.g. '5m' or '1h30m', or a bare number of seconds",
+    ]
+
+
+def test_filter_warns_with_the_findings_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(validate_rule_file_filter.display, "warning", shown.append)
+    text = rule_file(alert(labels="          security: critical\n"))
+    assert filter_function()(text, name="custom.yml") == text
+    assert shown == [
+        "custom.yml: warning: line 8, group 'example', rule 'Example': "
+        "label 'security' looks like a misspelt 'severity'; write 'severity: critical'",
+    ]
 
 
 def test_filter_strict_fails_on_warnings() -> None:

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: vmstack.monitoring contributors
 # Apache License 2.0 (see LICENSE)
-"""What the scrape config validator reports: one Finding per problem."""
+"""What the validators report, one Finding per problem: the scrape-config
+validator here and the rule-file checker (plugin_utils/vmrules/) on the controller."""
 
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ WARNING_IDS: dict[str, str] = {
 
 @dataclass
 class Finding:
-    """One problem in a scrape config.
+    """One problem in a scrape config or a vmalert rule file.
 
     ``file`` is set only when the problem is in a file other than the one
     validated (an entry of ``scrape_config_files``); ``line`` then counts in
-    that file.
+    that file.  A rule file has groups and rules where a scrape config has
+    jobs: the rule checker sets ``group`` and ``rule`` and leaves ``job`` None,
+    and renders its findings itself (plugin_utils/vmrules/report.py).
     """
 
     severity: str  # "error" | "warning"
@@ -42,9 +45,11 @@ class Finding:
     message: str
     warning_id: str | None = None
     file: str | None = None
+    group: str | None = None
+    rule: str | None = None
 
     def as_dict(self) -> dict:
-        """The five public fields, plus ``file`` for a finding in another file."""
+        """A scrape-config finding's five public fields, plus ``file`` for a finding in another file."""
         data = {
             "severity": self.severity,
             "job": self.job,

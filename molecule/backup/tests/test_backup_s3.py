@@ -131,8 +131,11 @@ def test_s3_round_trip_restores_every_series_and_value(host, settings, stand_in)
     assert f"restored {DATA} from s3://{BUCKET}/{PREFIX}/latest" in run.output
     assert SECRET_KEY not in run.output
     assert export(host) == backed_up
-    record_figures([f"s3 stand-in: {line}" for line in host.check_output(
-        "journalctl -u vmbackup-latest --no-pager -o cat").splitlines() if "backed up" in line and "s3" in line])
+    restored = re.findall(r"restored \d+ bytes from backup in [\d.]+ seconds", " ".join(run.output.split()))
+    assert restored, run.output
+    backed = [line for line in host.check_output("journalctl -u vmbackup-latest --no-pager -o cat").splitlines()
+              if "backed up" in line and "to S3{" in line]
+    record_figures([f"s3 (moto stand-in): {line}" for line in backed + restored])
 
 
 def test_restore_refused_from_an_s3_backup_that_does_not_exist(host, settings):

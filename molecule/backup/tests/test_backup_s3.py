@@ -87,6 +87,9 @@ def test_converge_to_s3_keeps_the_keys_out_of_the_output_and_is_idempotent(setti
     assert SECRET_KEY not in run.output and ACCESS_KEY not in run.output
     again = run_playbook(CONVERGE, [HOST], extra_vars=settings)
     assert again.returncode == 0 and again.changed(HOST) == 0, again.output
+    check = run_playbook(CONVERGE, [HOST], extra_vars=settings, options=["--check", "--diff"])
+    assert check.returncode == 0 and check.changed(HOST) == 0, check.output
+    assert SECRET_KEY not in check.output
 
 
 def test_credentials_only_in_the_service_users_file(host):

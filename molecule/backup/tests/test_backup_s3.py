@@ -101,6 +101,9 @@ def test_credentials_only_in_the_service_users_file(host):
     assert f"-credsFilePath={CREDENTIALS}" in shown and "-customS3Endpoint=http://host.containers.internal:" in shown
     assert SECRET_KEY not in units + shown and ACCESS_KEY not in units + shown
     assert not host.file("/root/.aws").exists
+    for schedule in ("latest", "daily"):
+        verify = host.run(f"systemd-analyze verify /etc/systemd/system/vmbackup-{schedule}.service")
+        assert verify.rc == 0, verify.stderr
     # Nothing local to write: the fs:// folder is no longer writable.
     assert host.check_output("systemctl show -p ReadWritePaths --value vmbackup-latest.service") == ""
 

@@ -46,11 +46,12 @@ def test_two_hosts_with_one_backup_folder_are_refused(collection_env, tmp_path):
     assert "db2: vmbackup_destination_name: fs:///var/backups/vm/db is also the backup folder of db1" in output
 
 
-def test_a_destination_in_or_around_the_data_directory_or_not_fs_is_refused(collection_env, tmp_path):
+def test_a_destination_in_or_around_the_data_directory_or_not_fs_or_s3_is_refused(collection_env, tmp_path):
     hosts = {
         "inside": {"vmbackup_destination_base": "fs:///var/lib/victoria-metrics/backups"},
         "around": {"vmbackup_destination_base": "fs:///srv/vm", "victoria_metrics_data_path": "/srv/vm/around/data"},
-        "remote": {"vmbackup_destination_base": "s3://bucket/vm"},
+        "remote": {"vmbackup_destination_base": "gs://bucket/vm"},
+        "bad-bucket": {"vmbackup_destination_base": "s3://Bad_Bucket/vm"},
         "no-url": {"vmbackup_destination_base": "/srv/vm"},
     }
     result = validate(collection_env, tmp_path, hosts, {})
@@ -63,3 +64,30 @@ def test_a_destination_in_or_around_the_data_directory_or_not_fs_is_refused(coll
 def test_backups_off_needs_no_destination(collection_env, tmp_path):
     result = validate(collection_env, tmp_path, {"db1": {}}, {})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+S3 = {"vmbackup_destination_base": "s3://backups/vm", "vmbackup_s3_endpoint": "http://minio.example:9000",
+      "vmbackup_s3_access_key": "AKIDTEST", "vmbackup_s3_secret_key": "not-shown-secret"}
+
+
+def test_s3_with_keys_and_an_endpoint_passes(collection_env, tmp_path):
+    result = validate(collection_env, tmp_path, {"db1": {}, "db2": {}}, S3)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_s3_without_keys_or_with_a_malformed_endpoint_is_refused_without_showing_the_secret(collection_env, tmp_path):
+    hosts = {
+        "no-keys": {"vmbackup_s3_access_key": "", "vmbackup_s3_secret_key": ""},
+        "no-secret": {"vmbackup_s3_secret_key": ""},
+        "path-in-endpoint": {"vmbackup_s3_endpoint": "http://minio.example:9000/bucket"},
+        "no-scheme": {"vmbackup_s3_endpoint": "minio.example:9000"},
+        "ok": {},
+    }
+    result = validate(collection_env, tmp_path, hosts, S3)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for host in hosts:
+        found = f"{host}: an s3:// destination needs vmbackup_s3_access_key and vmbackup_s3_secret_key" in output
+        assert found == (host != "ok"), host
+    assert "http://minio.example:9000/bucket" in output
+    assert "not-shown-secret" not in output

@@ -134,3 +134,37 @@ def test_names_must_be_plain(rules, name):
 def test_a_name_given_twice_is_refused(rules):
     result = run_module({"path": str(rules), "files": [{"name": "a.yml", "content": "x"}, {"name": "a.yml", "content": "y"}]})
     assert result["failed"] is True and "given once: a.yml" in result["msg"]
+
+
+# --- the message the play fails with (filter config_files_refusal) -----------
+
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.config_files import config_files_refusal  # noqa: E402
+
+
+def test_refusal_names_each_file_its_source_and_the_output_without_the_log_prefix():
+    result = {"failed": True, "refused": [
+        {"name": "inline-groups.yml", "rc": 1, "output": '2026-12-01T08:00:00.000Z\tfatal\tVictoriaMetrics/app/vmalert/main.go:12\t'
+                                                           'cannot parse in file "/etc/vmalert/rules/inline-groups.yml"'},
+        {"name": "user-x.yml", "rc": 2, "output": ""},
+    ]}
+    message = config_files_refusal(result, "/etc/vmalert/rules/", "vmalert 1.150.0", {"inline-groups.yml": "vmalert_rule_groups"})
+    assert message.splitlines() == [
+        "vmalert 1.150.0 refuses inline-groups.yml, user-x.yml:",
+        "not installed, the live rules directory keeps what it had (/etc/vmalert/rules).",
+        "- inline-groups.yml (from vmalert_rule_groups):",
+        '  cannot parse in file "/etc/vmalert/rules/inline-groups.yml"',
+        "- user-x.yml:",
+        "  exit code 2",
+    ]
+
+
+def test_refusal_of_the_whole_set_says_it_was_put_back():
+    result = {"failed": True, "refused": [{"name": "*", "rc": 1, "output": "template: x:1: unexpected EOF"}]}
+    message = config_files_refusal(result, "/etc/alertmanager/templates", "amtool check-config")
+    assert message == ("amtool check-config refuses the new files of /etc/alertmanager/templates together, so they were put"
+                       " back as they were:\ntemplate: x:1: unexpected EOF")
+
+
+def test_other_failures_keep_the_module_message():
+    assert config_files_refusal({"failed": True, "refused": [], "msg": "permission denied"}, "/d", "x") == (
+        "Writing the files of /d failed: permission denied")

@@ -239,6 +239,14 @@ def _fix_attributes(module, path, wanted, changed):
 
 
 def run_module(module):
+    try:
+        _apply(module)
+    except OSError as exc:
+        module.fail_json(msg=f"cannot write the files of {module.params['path']}: {to_native(exc)}",
+                         exception=traceback.format_exc())
+
+
+def _apply(module):
     params = module.params
     path = params["path"].rstrip("/") or "/"
     _check_names(module)
@@ -289,12 +297,7 @@ def run_module(module):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, add_file_common_args=True, supports_check_mode=True)
-    try:
-        run_module(module)
-    except OSError as exc:
-        module.fail_json(msg=f"cannot write the files of {module.params['path']}: {to_native(exc)}",
-                         exception=traceback.format_exc())
+    run_module(AnsibleModule(argument_spec=ARGUMENT_SPEC, add_file_common_args=True, supports_check_mode=True))
 
 
 if __name__ == "__main__":

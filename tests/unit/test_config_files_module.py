@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import stat
@@ -16,20 +14,17 @@ import pytest
 
 pytest.importorskip("ansible")
 
-from module_args import patch_module_args  # noqa: E402
+from module_args import run_main  # noqa: E402
 
 from ansible_collections.vmstack.monitoring.plugins.modules import config_files  # noqa: E402
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.config_files import config_files_refusal  # noqa: E402
 
 # A stand-in checker: refuses a file that contains "bad", naming the path it was given.
 CHECKER = f"{sys.executable} -c \"import sys; p = sys.argv[1]; sys.exit('broken ' + p if 'bad' in open(p).read() else 0)\""
 
 
 def run_module(args: dict, check_mode: bool = False, diff: bool = False) -> dict:
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    output = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(output), pytest.raises(SystemExit):
-        config_files.main()
-    return json.loads(output.getvalue())
+    return run_main(config_files.main, args, check_mode, diff)
 
 
 def state(directory: Path) -> dict[str, str]:
@@ -137,8 +132,6 @@ def test_a_name_given_twice_is_refused(rules):
 
 
 # --- the message the play fails with (filter config_files_refusal) -----------
-
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.config_files import config_files_refusal  # noqa: E402
 
 
 def test_refusal_names_each_file_its_source_and_the_output_without_the_log_prefix():

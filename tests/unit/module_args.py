@@ -7,8 +7,9 @@ arguments from basic._ANSIBLE_ARGS."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -24,4 +25,17 @@ except ImportError:  # ansible-core < 2.19
         finally:
             basic._ANSIBLE_ARGS = saved
 
-__all__ = ["patch_module_args"]
+
+
+def run_main(main: Callable[[], None], args: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
+    """Run a module's main() and return what it printed as JSON (exit_json or fail_json)."""
+    import pytest
+
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    output = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(output), pytest.raises(SystemExit):
+        main()
+    return json.loads(output.getvalue())
+
+
+__all__ = ["patch_module_args", "run_main"]

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import stat
@@ -15,7 +13,7 @@ import pytest
 
 pytest.importorskip("ansible")
 
-from module_args import patch_module_args  # noqa: E402
+from module_args import run_main  # noqa: E402
 
 from ansible_collections.vmstack.monitoring.plugins.modules import scrape_config  # noqa: E402
 
@@ -24,12 +22,7 @@ BAD = GOOD + "    enable_http2: true\n"
 
 
 def run_module(args: dict, check_mode: bool = False, diff: bool = False) -> dict:
-    """Run main() and return what it printed as JSON (exit_json or fail_json)."""
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    output = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(output), pytest.raises(SystemExit):
-        scrape_config.main()
-    return json.loads(output.getvalue())
+    return run_main(scrape_config.main, args, check_mode, diff)
 
 
 def warnings_shown(result: dict, capsys) -> str:

@@ -178,6 +178,27 @@ def test_a_config_amtool_refuses_fails_and_keeps_the_running_service():
     assert am1.service("alertmanager").is_running
 
 
+def test_a_template_amtool_refuses_is_put_back(tmp_path):
+    """The live config is checked with the new templates in place; refused, the directory is as it was."""
+    am1 = container("vmstack-am1")
+    pid = main_pid("vmstack-am1")
+    template = "/etc/alertmanager/templates/vmstack.tmpl"
+    before = am1.check_output(f"sha256sum {CONFIG} {template}")
+    broken = tmp_path / "vmstack.tmpl"
+    broken.write_text('{{ define "vmstack.title" }}{{ .Status \n')
+    run = run_playbook(CONVERGE, ["vmstack-am1"], {"alertmanager_templates": [str(broken)],
+                                                   "vmstack_release_checks": False})
+    assert run.returncode != 0
+    output = flat(run.output)
+    assert ("refuses the new files of /etc/alertmanager/templates together, so they were put back as they were"
+            in output), output
+    assert "FAILED" in output
+    assert am1.check_output(f"sha256sum {CONFIG} {template}") == before
+    assert am1.check_output("ls -A /etc/alertmanager/templates").split() == ["vmstack.tmpl"]
+    assert not am1.file("/var/lib/vmstack/pending/alertmanager").exists
+    assert main_pid("vmstack-am1") == pid
+
+
 @pytest.fixture(scope="module")
 def rotated() -> tuple[PlaybookRun, dict[str, str]]:
     """Converge both hosts with new secrets, showing diffs and verbose results; also the PIDs before."""

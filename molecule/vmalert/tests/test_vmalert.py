@@ -242,6 +242,33 @@ def test_vmalert_refuses_a_bad_expression_and_keeps_its_rules(host):
     assert http_get(host, f"{VMALERT}/health").strip() == "OK"
 
 
+def test_one_refused_rule_file_installs_none_of_the_run(host, tmp_path):
+    """Every new file is checked before any goes live: the good file of the run stays out with the bad one."""
+    good_file = tmp_path / "team-good.yml"
+    good_file.write_text(yaml.safe_dump({"groups": [{"name": "vmstack-test-team-good", "rules": [
+        {"record": "vmstack:team_good:count", "expr": "count(up)"},
+    ]}]}))
+    bad_expr = [{"name": "vmstack-test-bad-expr", "rules": [
+        {"record": "vmstack:broken:sum", "expr": "sum(rate(node_cpu_seconds_total[5m])"},
+    ]}]
+    pid_before, state_before, groups_before = main_pid(host), rules_dir_state(host), loaded_groups(host)
+    reloads_before = reload_count(host)
+
+    run = converge_vmalert({"vmalert_rule_files": [str(good_file)], "vmalert_rule_groups": bad_expr,
+                            "vmstack_release_checks": False})
+
+    assert run.returncode != 0
+    assert "refuses inline-groups.yml:\nnot installed, the live rules directory keeps what it had" in run.output, run.output
+    assert "user-team-good.yml" not in run.output.split("refuses", 1)[1].split("\n", 1)[0]
+    assert rules_dir_state(host) == state_before
+    assert "user-team-good.yml" not in rules_dir_state(host)
+    assert main_pid(host) == pid_before
+    assert reload_count(host) == reloads_before
+    assert loaded_groups(host) == groups_before
+    # The staged copies went with the run.
+    assert [name for name in host.check_output("ls -A /etc/vmalert").split() if name.startswith(".rules.")] == []
+
+
 # --- the rules at work -------------------------------------------------------
 
 

@@ -26,8 +26,8 @@ OUTLINE = [
     "Tested",
 ]
 # common is the internal layer: its README has an outline of its own.
-COMMON_OUTLINE = ["Entry points", "The service description (`common_service`)", "Checks before any change (`preflight`)",
-                  "What it guarantees"]
+COMMON_OUTLINE = ["Entry points", "The service description (`common_service`)", "Config files (`config_files`)",
+                  "Checks before any change (`preflight`)", "What it guarantees"]
 # A variable of a role: its name and "_", not part of a path, URL, filter or longer word.
 VARIABLE = re.compile(r"(?<![\w./$-])(" + "|".join(sorted(COMPONENTS, key=len, reverse=True)) + r")_[a-z0-9_]*[a-z0-9]")
 

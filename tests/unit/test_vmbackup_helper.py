@@ -10,6 +10,7 @@ import datetime
 import importlib.machinery
 import importlib.util
 import io
+import json
 import shutil
 import subprocess
 import urllib.error
@@ -285,3 +286,85 @@ def test_the_textfile_is_valid_exposition_format(tmp_path, monkeypatch):
     text = (tmp_path / "textfile" / "vmbackup-daily.prom").read_text()
     check = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+# --- a snapshot made by the helper, so that vmbackup never logs the auth key ---
+
+class SnapshotServer:
+    """A stand-in for VictoriaMetrics' snapshot API that records each call."""
+
+    def __init__(self, create_answer: dict) -> None:
+        import http.server
+        import threading
+
+        calls = self.calls = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # the name http.server calls
+                calls.append(self.path)
+                body = json.dumps(create_answer if "/create" in self.path else {"status": "ok"}).encode()
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def fake_vmbackup(tmp_path):
+    """A vmbackup that writes its arguments and environment to a file."""
+    script = tmp_path / "vmbackup"
+    script.write_text('#!/bin/sh\necho "$@" > "$0.args"\nenv > "$0.env"\n')
+    script.chmod(0o755)
+    return script
+
+
+def test_the_delete_url_keeps_the_auth_key_and_names_the_snapshot():
+    url = helper.snapshot_delete_url("http://127.0.0.1:8428/snapshot/create?authKey=k%26y", "20260101-x")
+    assert url == "http://127.0.0.1:8428/snapshot/delete?authKey=k%26y&snapshot=20260101-x"
+
+
+def test_with_an_auth_key_the_helper_makes_the_snapshot_and_vmbackup_never_sees_the_url(
+        tmp_path, fake_vmbackup, monkeypatch, capsys):
+    server = SnapshotServer({"status": "ok", "snapshot": "20260101-abc"})
+    try:
+        monkeypatch.setenv(helper.SNAPSHOT_URL_VARIABLE, f"{server.base}/snapshot/create?authKey=secret-key")
+        code = helper.main(["run", "--destination", f"fs://{tmp_path}/latest", "--", str(fake_vmbackup),
+                            "-storageDataPath=/data"])
+    finally:
+        server.close()
+    assert code == 0
+    assert server.calls == ["/snapshot/create?authKey=secret-key",
+                            "/snapshot/delete?authKey=secret-key&snapshot=20260101-abc"]
+    arguments = Path(f"{fake_vmbackup}.args").read_text().split()
+    assert arguments == ["-storageDataPath=/data", f"-dst=fs://{tmp_path}/latest", "-snapshotName=20260101-abc"]
+    assert "secret-key" not in Path(f"{fake_vmbackup}.env").read_text()
+    assert "secret-key" not in capsys.readouterr().err
+
+
+def test_a_refused_snapshot_runs_no_backup_and_names_no_key(tmp_path, fake_vmbackup, monkeypatch, capsys):
+    server = SnapshotServer({"status": "error", "msg": "cannot create snapshot: disk full"})
+    try:
+        monkeypatch.setenv(helper.SNAPSHOT_URL_VARIABLE, f"{server.base}/snapshot/create?authKey=secret-key")
+        code = helper.main(["run", "--destination", f"fs://{tmp_path}/latest", "--", str(fake_vmbackup)])
+    finally:
+        server.close()
+    assert code == 1
+    assert not Path(f"{fake_vmbackup}.args").exists()
+    error = capsys.readouterr().err
+    assert "disk full" in error and "secret-key" not in error
+
+
+def test_an_unreachable_server_is_a_failed_run_that_names_no_key(tmp_path, fake_vmbackup, monkeypatch, capsys):
+    monkeypatch.setenv(helper.SNAPSHOT_URL_VARIABLE, "http://127.0.0.1:9/snapshot/create?authKey=secret-key")
+    assert helper.main(["run", "--destination", f"fs://{tmp_path}/latest", "--", str(fake_vmbackup)]) == 1
+    error = capsys.readouterr().err
+    assert "made no snapshot" in error and "secret-key" not in error

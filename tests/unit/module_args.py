@@ -26,7 +26,6 @@ except ImportError:  # ansible-core < 2.19
             basic._ANSIBLE_ARGS = saved
 
 
-
 def run_main(main: Callable[[], None], args: dict[str, Any], check_mode: bool = False, diff: bool = False) -> dict[str, Any]:
     """Run a module's main() and return what it printed as JSON (exit_json or fail_json)."""
     import pytest

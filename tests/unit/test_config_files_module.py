@@ -136,8 +136,9 @@ def test_a_name_given_twice_is_refused(rules):
 
 def test_refusal_names_each_file_its_source_and_the_output_without_the_log_prefix():
     result = {"failed": True, "refused": [
-        {"name": "inline-groups.yml", "rc": 1, "output": '2026-12-01T08:00:00.000Z\tfatal\tVictoriaMetrics/app/vmalert/main.go:12\t'
-                                                           'cannot parse in file "/etc/vmalert/rules/inline-groups.yml"'},
+        {"name": "inline-groups.yml", "rc": 1,
+         "output": '2026-12-01T08:00:00.000Z\tfatal\tVictoriaMetrics/app/vmalert/main.go:12\t'
+                   'cannot parse in file "/etc/vmalert/rules/inline-groups.yml"'},
         {"name": "user-x.yml", "rc": 2, "output": ""},
     ]}
     message = config_files_refusal(result, "/etc/vmalert/rules/", "vmalert 1.150.0", {"inline-groups.yml": "vmalert_rule_groups"})

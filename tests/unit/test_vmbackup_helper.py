@@ -7,12 +7,14 @@ destinations, retention and the textfile each run writes."""
 from __future__ import annotations
 
 import datetime
+import http.server
 import importlib.machinery
 import importlib.util
 import io
 import json
 import shutil
 import subprocess
+import threading
 import urllib.error
 import urllib.parse
 from pathlib import Path
@@ -136,7 +138,7 @@ class FakeStore:
         url = urllib.parse.urlsplit(request.full_url)
         self.requests.append((request.get_method(), url.netloc, url.path, url.query))
         assert request.get_header("Authorization").startswith("AWS4-HMAC-SHA256 Credential=AKID/")
-        bucket, _, key = url.path.lstrip("/").partition("/")
+        bucket, _slash, key = url.path.lstrip("/").partition("/")
         assert bucket == self.bucket
         key = urllib.parse.unquote(key)
         if request.get_method() == "DELETE":
@@ -200,11 +202,11 @@ def test_s3_prune_removes_only_dated_backups_the_retention_drops_across_pages():
         ["2026-01-03", "2026-01-04", "notes"]
     assert "h/dailyish/2020-01-01/x" in store.objects and "h/latest/backup_complete.ignore" in store.objects
     # Each backup loses its completeness marker before its parts.
-    deletes = [path for method, _, path, _ in store.requests if method == "DELETE"]
+    deletes = [path for method, _netloc, path, _query in store.requests if method == "DELETE"]
     assert deletes[0] == f"/bucket/h/daily/2026-01-01/{helper.COMPLETE_MARKER}"
     assert deletes[3] == f"/bucket/h/daily/2026-01-02/{helper.COMPLETE_MARKER}"
     # Five folders below h/daily/ need three pages of two.
-    listings = [query for method, _, _, query in store.requests if method == "GET" and "delimiter" in query]
+    listings = [query for method, _netloc, _path, query in store.requests if method == "GET" and "delimiter" in query]
     assert len(listings) == 3
 
 
@@ -217,7 +219,7 @@ def test_s3_prune_through_the_command_line_reads_the_credentials_file(tmp_path, 
     assert helper.main(["prune", "--destination", "s3://bucket/h/daily/", "--keep-last", "1",
                         "--s3-credentials", str(credentials), "--s3-endpoint", "http://s3.example:9000"]) == 0
     assert "removed s3://bucket/h/daily/2026-01-01 (retention)" in capsys.readouterr().out
-    assert {netloc for _, netloc, _, _ in store.requests} == {"s3.example:9000"}
+    assert {netloc for _method, netloc, _path, _query in store.requests} == {"s3.example:9000"}
     assert not [key for key in store.objects if key.startswith("h/daily/2026-01-01/")]
 
 
@@ -294,9 +296,6 @@ class SnapshotServer:
     """A stand-in for VictoriaMetrics' snapshot API that records each call."""
 
     def __init__(self, create_answer: dict) -> None:
-        import http.server
-        import threading
-
         calls = self.calls = []
 
         class Handler(http.server.BaseHTTPRequestHandler):

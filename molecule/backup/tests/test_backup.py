@@ -136,7 +136,6 @@ def test_round_trip_restores_every_series_and_value(host):
     assert host.check_output(f"find {DATA} ! -user victoria-metrics | head -1") == ""
 
 
-
 def test_auth_key_never_reaches_the_journal(host):
     """vmbackup logs its snapshot URL whole: the helper makes the snapshot itself."""
     journal = host.check_output("journalctl -u 'vmbackup-*' -u victoria-metrics --no-pager -o cat")

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import Feature, parse_version
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import port_problem
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.flags import unknown_flag_findings
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import host_port, port_variable, tenant_problem
 
 # Directories that belong to the system or to every service: a component that
@@ -311,7 +312,9 @@ def service_findings(host: str, component: str, settings: Mapping[str, Any], ser
     With ``inventory_vars`` (the host's hostvars) and ``group_names``, a host
     of the role's inventory group is also checked for a port that differs
     from the one the URLs use.  ``service["role"]`` names the role when the
-    service's name differs (victoria-metrics).
+    service's name differs (victoria-metrics).  With ``service["version"]``, the
+    flags the user adds (``extra_flags``, ``secret_flags``) are checked
+    against the ones that release of the component knows (flags.py).
     """
     directories = list(service.get("directories") or [])
     # The registry, the inventory groups and the variables are named after the role, the service may not be.
@@ -322,6 +325,10 @@ def service_findings(host: str, component: str, settings: Mapping[str, Any], ser
         + (port_agreement_findings(host, role, settings.get("ports") or {}, inventory_vars)
            if inventory_vars is not None and in_group else [])
         + managed_flag_findings(host, role, service.get("extra_flags") or {}, service.get("managed_flags") or {})
+        + (unknown_flag_findings(host, component, service["version"], f"{role}_version",
+                                 {f"{role}_extra_flags": service.get("extra_flags"),
+                                  f"{role}_secret_flags": service.get("secret_flags")})
+           if service.get("version") else [])
         + own_directory_findings(host, directory_claims(component, directories))
         + writable_path_findings(host, component, directories, service.get("read_write_paths") or [])
     )

@@ -337,7 +337,10 @@ def test_extra_flags_may_not_set_what_the_role_manages() -> None:
     ]
 
 
-@pytest.mark.parametrize("role", [role for role in ROLES if role != "grafana"])
+CLUSTER_ROLES = ("vmstorage", "vminsert", "vmselect")
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES + CLUSTER_ROLES if role != "grafana"])
 def test_each_role_names_the_variable_of_every_flag_it_manages(role: str) -> None:
     """__<role>_managed_flags covers exactly __<role>_flags, names only the role's variables, and reaches the preflight."""
     variables = _role_yaml(role, "vars")
@@ -350,7 +353,7 @@ def test_each_role_names_the_variable_of_every_flag_it_manages(role: str) -> Non
     assert variables[f"__{role}_preflight"]["extra_flags"] == f"{{{{ {role}_extra_flags }}}}"
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES + CLUSTER_ROLES)
 def test_each_role_tells_the_preflight_its_name(role: str) -> None:
     assert _role_yaml(role, "vars")[f"__{role}_preflight"]["role"] == role
 

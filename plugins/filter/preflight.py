@@ -9,10 +9,22 @@ wrappers only turn its errors into AnsibleFilterError.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
+
+from ansible.utils.display import Display
 
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils import preflight, secrets
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
+
+display = Display()
+
+
+def service_findings(host: str, component: str, settings: Mapping[str, Any], service: Mapping[str, Any],
+                     *args: Any) -> list[str]:
+    """preflight.service_findings, showing as warnings what it could not check (a release without flag data)."""
+    for note in preflight.service_notes(host, component, service):
+        display.warning(note)
+    return preflight.service_findings(host, component, settings, service, *args)
 
 
 class FilterModule:
@@ -20,7 +32,7 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            "service_findings": failing_as_filter_error(preflight.service_findings),
+            "service_findings": failing_as_filter_error(service_findings),
             "host_overlap_findings": failing_as_filter_error(preflight.host_overlap_findings),
             "existing_directory_findings": failing_as_filter_error(preflight.existing_directory_findings),
             "failed_messages": failing_as_filter_error(preflight.failed_messages),

@@ -8,8 +8,8 @@ A binary refuses to start on a flag it does not know, so a typo in
 collection rolling it back); the controller refuses it before any host
 changes instead. The facts come from ``flag_catalogue.json`` beside this
 file, written by ``tests/bench/flag-catalogue`` from the real binaries'
-``-help`` (README.md, Checks). A release the catalogue does not list passes
-unchecked: a flag that came after the newest listed release, or went before
+``-help`` (README.md, Security). A release the catalogue does not list passes
+unchecked (unchecked_note says so): a flag that came after the newest listed release, or went before
 the oldest, cannot be told from a typo.
 """
 
@@ -85,6 +85,18 @@ def flag_problem(component: str, version: Any, flag: str, value: Any = None,
         return (f"gives '-{flag}' a list, but {component} {release} takes one value for it (it would keep only "
                 f"the last): give one value.")
     return None
+
+
+def unchecked_note(host: str, component: str, version: Any, flags: Mapping[str, Mapping[str, Any] | None]) -> str | None:
+    """A note that the added flags of a catalogued component go unchecked at a release the catalogue lacks, or None."""
+    if component not in catalogue()["components"] or catalogued(component, version):
+        return None
+    variables = [variable for variable, values in flags.items() if values]
+    if not variables:
+        return None
+    return (f"{host}: {component} {_release(version)} is not in the flag catalogue "
+            f"({', '.join(catalogue()['versions'])}): the flags of {' and '.join(variables)} are not checked "
+            f"before the change; a flag that release does not know stops the service from starting.")
 
 
 def unknown_flag_findings(host: str, component: str, version: Any, version_variable: str,

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from ansible_collections.vmstack.monitoring.plugins.module_utils.ports import COMPONENT_PORTS
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import Feature, parse_version
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.addresses import port_problem
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.flags import unknown_flag_findings
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.flags import unchecked_note, unknown_flag_findings
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import host_port, port_variable, tenant_problem
 
 # Directories that belong to the system or to every service: a component that
@@ -305,6 +305,18 @@ def managed_flag_findings(host: str, component: str, extra_flags: Mapping[str, A
     ]
 
 
+def _added_flags(role: str, service: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags the user adds to the role's own, by the variable that adds them."""
+    return {f"{role}_extra_flags": service.get("extra_flags"), f"{role}_secret_flags": service.get("secret_flags")}
+
+
+def service_notes(host: str, component: str, service: Mapping[str, Any]) -> list[str]:
+    """What service_findings could not check for lack of facts, to show as warnings (no finding: nothing is wrong)."""
+    role = str(service.get("role") or component)
+    note = unchecked_note(host, component, service["version"], _added_flags(role, service)) if service.get("version") else None
+    return [note] if note else []
+
+
 def service_findings(host: str, component: str, settings: Mapping[str, Any], service: Mapping[str, Any],
                      inventory_vars: Mapping[str, Any] | None = None, group_names: Iterable[str] = ()) -> list[str]:
     """Everything the controller can check about one component on one host before any change.
@@ -325,9 +337,7 @@ def service_findings(host: str, component: str, settings: Mapping[str, Any], ser
         + (port_agreement_findings(host, role, settings.get("ports") or {}, inventory_vars)
            if inventory_vars is not None and in_group else [])
         + managed_flag_findings(host, role, service.get("extra_flags") or {}, service.get("managed_flags") or {})
-        + (unknown_flag_findings(host, component, service["version"], f"{role}_version",
-                                 {f"{role}_extra_flags": service.get("extra_flags"),
-                                  f"{role}_secret_flags": service.get("secret_flags")})
+        + (unknown_flag_findings(host, component, service["version"], f"{role}_version", _added_flags(role, service))
            if service.get("version") else [])
         + own_directory_findings(host, directory_claims(component, directories))
         + writable_path_findings(host, component, directories, service.get("read_write_paths") or [])

@@ -199,3 +199,22 @@ def test_each_role_gives_the_preflight_its_release_and_added_flags(role: str) ->
         assert checked["secret_flags"] == f"{{{{ {role}_secret_flags }}}}"
     # The catalogue is keyed by the service's name.
     assert flags.catalogued(checked["name"], "1.150.0")
+
+
+def test_the_filter_warns_that_flags_of_an_uncatalogued_release_go_unchecked(monkeypatch) -> None:
+    from ansible_collections.vmstack.monitoring.plugins.filter import preflight as preflight_filter
+
+    shown: list[str] = []
+    monkeypatch.setattr(preflight_filter.display, "warning", shown.append)
+    check = preflight_filter.FilterModule().filters()["service_findings"]
+    service = {"name": "vminsert", "role": "vminsert", "directories": [], "version": "1.120.0",
+               "extra_flags": {"replicationFactr": 2}, "secret_flags": {}}
+    assert check("h1", "vminsert", {}, service) == []
+    assert shown == ["h1: vminsert 1.120.0 is not in the flag catalogue (1.79.5, 1.112.0, 1.150.0): the flags of "
+                     "vminsert_extra_flags are not checked before the change; a flag that release does not know "
+                     "stops the service from starting."]
+    shown.clear()
+    assert check("h1", "vminsert", {}, dict(service, extra_flags={})) == []
+    assert check("h1", "vminsert", {}, dict(service, version="1.150.0")) != []
+    assert check("h1", "alertmanager", {}, dict(service, name="alertmanager", role="alertmanager")) == []
+    assert shown == []

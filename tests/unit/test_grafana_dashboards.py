@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -150,3 +153,35 @@ def test_shipped_dashboards_bind_cleanly() -> None:
         for panel in panels:
             assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
             assert panel["targets"] and all(target.get("expr") for target in panel["targets"]), panel["title"]
+
+
+# The role's own expression, loaded from its vars file in a play of its own.
+BUILTIN_PLAY = """
+- hosts: all
+  gather_facts: false
+  vars_files: [{vars_file}]
+  vars:
+    role_path: {role_path}
+    grafana_dashboards_builtin: true
+  tasks:
+    - ansible.builtin.debug:
+        msg: "BUILTIN={{{{ __grafana_builtin_dashboard_paths | map('basename') | join(',') }}}}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("inventory", "expected"),
+    [
+        ("grafana ansible_connection=local\n", "vmstack-overview.json"),
+        ("[vmstorage]\nnode ansible_connection=local\n", "vmstack-cluster.json,vmstack-overview.json"),
+    ],
+    ids=["without a cluster", "with a vmstorage group"],
+)
+def test_cluster_dashboard_comes_only_with_a_cluster(tmp_path, collection_env, inventory, expected) -> None:
+    role = REPO / "roles/grafana"
+    (tmp_path / "play.yml").write_text(BUILTIN_PLAY.format(vars_file=role / "vars/main.yml", role_path=role))
+    (tmp_path / "hosts").write_text(inventory)
+    run = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), "-i", "hosts", "play.yml"],
+                         cwd=tmp_path, env=collection_env, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.findall(r"BUILTIN=([\w.,-]*)", run.stdout) == [expected]

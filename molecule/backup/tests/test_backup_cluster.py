@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from stacktest import container, http_get, run_playbook, wait_for
+from test_backup import record_figures
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CLUSTER = SCENARIO / "cluster.yml"
@@ -144,6 +145,12 @@ def test_cluster_round_trip_restores_every_series_and_value():
     for previous, following in zip(NODES, NODES[1:]):
         assert monotonic(previous, "vmstorage", "ActiveEnter") < monotonic(following, "vmstorage", "InactiveEnter")
     assert export() == backed_up
+    # vmbackup's and vmrestore's own summaries (sizes, seconds) for the report.
+    restored = re.findall(r"restored \d+ bytes from backup in [\d.]+ seconds", " ".join(run.output.split()))
+    assert restored, run.output
+    record_figures([f"cluster: {line}" for name in NODES for line in re.findall(
+        r"^.*backed up \d+ bytes.*$", node(name).check_output("journalctl -u vmbackup-latest --no-pager -o cat"), re.M)]
+        + [f"cluster: {line}" for line in restored])
 
 
 def test_whole_cluster_restore_stops_every_node_before_any_start():
@@ -188,6 +195,12 @@ def test_a_backup_is_taken_before_the_vmstorage_binary_changes():
     release = host.check_output(f"sha256sum {binary}").split()[0]
     host.check_output(f"cp -p {binary} {binary}.test && printf '\\0' >> {binary}.test && mv {binary}.test {binary}")
     started_before = monotonic(upgraded, "vmstorage", "ExecMainStart")
+    backed_up_before = monotonic(upgraded, "vmbackup-latest.service", "ExecMainStart")
+    # A check run reports the new binary and takes no backup.
+    check = run_playbook(CLUSTER, [], groups=GROUPS, options=["--limit", upgraded, "--check"])
+    assert check.returncode == 0 and check.changed(upgraded) > 0, check.output
+    assert monotonic(upgraded, "vmbackup-latest.service", "ExecMainStart") == backed_up_before
+    assert host.check_output(f"sha256sum {binary}").split()[0] != release
     since = int(float(host.check_output("cut -d' ' -f1 /proc/uptime")) * 1_000_000)
     run = run_playbook(CLUSTER, [], groups=GROUPS, options=["--limit", upgraded])
     assert run.returncode == 0, run.output
@@ -201,3 +214,7 @@ def test_a_backup_is_taken_before_the_vmstorage_binary_changes():
     # The other nodes' binaries did not change: no backup ran there.
     for name in (NODES[0], NODES[2]):
         assert monotonic(name, "vmbackup-latest.service", "ExecMainStart") < since
+    # The run after it changes nothing and takes no backup.
+    again = run_playbook(CLUSTER, [], groups=GROUPS, options=["--limit", upgraded])
+    assert again.returncode == 0 and again.changed(upgraded) == 0, again.output
+    assert monotonic(upgraded, "vmbackup-latest.service", "ExecMainStart") == backup_start

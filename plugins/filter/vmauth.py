@@ -23,4 +23,5 @@ class FilterModule:
             "vmauth_config": failing_as_filter_error(vmauth.vmauth_config),
             "vmauth_findings": failing_as_filter_error(vmauth.findings),
             "vmauth_client_flags": failing_as_filter_error(vmauth.client_flags),
+            "vmauth_check_command": failing_as_filter_error(vmauth.check_command),
         }

@@ -15,8 +15,10 @@ vmauth as written.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any, Mapping
 
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import parse_version
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import (
     cluster_path,
     component_urls,
@@ -26,6 +28,23 @@ from ansible_collections.vmstack.monitoring.plugins.plugin_utils.topology import
 # Keys of a vmauth_users entry that the collection reads and vmauth never sees.
 _OWN_KEYS = ("name", "tenant")
 _ROUTE_KEYS = ("url_prefix", "url_map")
+
+# The oldest supported release whose vmauth has -dryRun (its -help says so;
+# 1.79.5's has none).
+DRY_RUN_SINCE = "1.112.0"
+# Without -dryRun, vmauth is started on a spare port: a file it refuses stops
+# it at once, one it still runs on after this many seconds was accepted.
+START_CHECK_SECONDS = 3
+
+
+def check_command(binary: str, version: str) -> str:
+    """The command that checks a users file (``%s``, as the config_files module wants) with the release's binary."""
+    if parse_version(version) >= parse_version(DRY_RUN_SINCE):
+        return f"{shlex.quote(binary)} -dryRun -auth.config=%s -loggerLevel=ERROR"
+    # timeout's status 124: the binary was still running, so it had loaded the file.
+    script = (f'timeout {START_CHECK_SECONDS} "$0" -auth.config="$1" -httpListenAddr=127.0.0.1:0 -loggerLevel=ERROR; '
+              "test $? -eq 124")
+    return f"sh -c {shlex.quote(script)} {shlex.quote(binary)} %s"
 
 
 def user_label(index: int, user: Any) -> str:

@@ -4,9 +4,16 @@
 
 from __future__ import annotations
 
+import os
+import platform
 import re
+import shlex
+import subprocess
+import tarfile
+from pathlib import Path
 
 import pytest
+import yaml
 
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology, vmauth
 
@@ -174,3 +181,41 @@ def test_vmagent_writes_to_one_vmauth_only_and_single_node_has_no_tenant_path() 
 def test_vmauth_is_scraped_on_its_port() -> None:
     config = topology.stack_scrape_config({"vmauth": ["front"]}, {"front": {"vmauth_port": 9427}})
     assert config["scrape_configs"] == [{"job_name": "vmauth", "static_configs": [{"targets": ["front:9427"]}]}]
+
+
+def release_vmauth(version: str, into: Path) -> Path:
+    """vmauth-prod of a vmutils release from the bench's artifacts; the test skips without them."""
+    artifacts = Path(os.environ.get("VMSTACK_ARTIFACTS", Path.home() / ".cache" / "vmstack-test" / "artifacts"))
+    archive = artifacts / "VictoriaMetrics" / f"v{version}" / f"vmutils-linux-amd64-v{version}.tar.gz"
+    if not archive.is_file() or platform.machine() != "x86_64":
+        pytest.skip(f"needs {archive} (tests/bench builds it) on amd64")
+    binary = into / "vmauth-prod"
+    with tarfile.open(archive) as release:
+        member = release.extractfile("vmauth-prod")
+        assert member is not None
+        binary.write_bytes(member.read())
+    binary.chmod(0o755)
+    return binary
+
+
+@pytest.mark.parametrize("version", ["1.79.5", "1.112.0", "1.150.0"])
+def test_the_release_itself_accepts_a_rendered_file_and_refuses_a_bad_one(version: str, tmp_path: Path) -> None:
+    """With -dryRun where the release has it, else a short start: the verdicts of vmauth itself."""
+    binary = release_vmauth(version, tmp_path)
+    command = vmauth.check_command(str(binary), version)
+    assert ("-dryRun" in command) == (version != "1.79.5")
+    rendered = tmp_path / "good.yml"
+    rendered.write_text(yaml.safe_dump(vmauth.vmauth_config(USERS, GROUPS, HOSTVARS)))
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump(vmauth.vmauth_config(USERS, GROUPS, HOSTVARS, {"url_prefix": "not a url"})))
+
+    def verdict(path: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(shlex.split(command.replace("%s", shlex.quote(str(path)))),
+                              capture_output=True, text=True, check=False, timeout=30)
+
+    accepted = verdict(rendered)
+    assert accepted.returncode == 0, accepted.stderr
+    refused = verdict(bad)
+    assert refused.returncode != 0
+    # 1.79.5 knows no unauthorized_user at all; the later ones refuse the URL.
+    assert ("unauthorized_user" if version == "1.79.5" else "unsupported scheme") in refused.stderr

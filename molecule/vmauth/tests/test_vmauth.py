@@ -20,7 +20,7 @@ from stacktest import run_playbook, wait_for
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
 HOST = "vmstack-vmauth-a"
-GROUPS = {name: [HOST] for name in ("vmstorage", "vminsert", "vmselect", "vmauth", "vmagent")}
+GROUPS = {name: [HOST] for name in ("vmstorage", "vminsert", "vmselect", "vmauth", "vmagent", "vmalert")}
 USERS = yaml.safe_load((SCENARIO / "vars" / "settings.yml").read_text())["vmauth_users"]
 AGENT, TEAM_B, READER = USERS
 SECRETS = [AGENT["password"], TEAM_B["password"], READER["bearer_token"]]
@@ -64,9 +64,11 @@ def test_the_users_file_is_private_and_no_secret_shows(host):
     assert (users_file.user, users_file.group, users_file.mode) == ("root", "vmauth", 0o640)
     assert AGENT["password"] in users_file.content_string
     assert host.file("/etc/vmagent/vmagent.env").mode == 0o640
-    shown = host.check_output("systemctl show vmauth vmagent; ps -eo args; cat /etc/systemd/system/vmauth.service "
-                              "/etc/systemd/system/vmagent.service")
+    assert host.file("/etc/vmalert/vmalert.env").mode == 0o640
+    shown = host.check_output("systemctl show vmauth vmagent vmalert; ps -eo args; cat /etc/systemd/system/vmauth.service "
+                              "/etc/systemd/system/vmagent.service /etc/systemd/system/vmalert.service")
     assert '"-auth.config=/etc/vmauth/auth.yml"' in shown and "-remoteWrite.basicAuth.username=agent" in shown
+    assert "-datasource.basicAuth.username=agent" in shown
     for secret in SECRETS:
         assert secret not in shown
 
@@ -102,6 +104,14 @@ def test_vmagents_samples_arrive_through_vmauth(host):
     assert unit.count("-remoteWrite.url=") == 1
     assert wait_for(lambda: values(host, READER, "1", 'up{job="vmauth"}') == ["1"], timeout=90)
     assert values(host, TEAM_B, "2", 'up{job="vmauth"}') == []
+
+
+def test_vmalert_reads_and_records_through_vmauth(host):
+    """vmalert evaluates against vmauth as "agent" and writes the recorded series back through it."""
+    unit = host.file("/etc/systemd/system/vmalert.service").content_string
+    assert '"-datasource.url=http://vmstack-vmauth-a:8427/select/1/prometheus"' in unit
+    assert '"-remoteWrite.url=http://vmstack-vmauth-a:8427/insert/1/prometheus"' in unit
+    assert wait_for(lambda: values(host, READER, "1", "vmstack_vmauth_recorded") == ["1"], timeout=90)
 
 
 def test_check_mode_on_the_converged_host_reports_nothing_and_shows_no_secret(host):

@@ -9,13 +9,13 @@ import platform
 import re
 import shlex
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils import topology, vmauth
+from release_binaries import unpack_binary
 
 GROUPS = {"vmstorage": ["s1"], "vminsert": ["i1", "i2"], "vmselect": ["q1", "q2"], "vmauth": ["front"],
           "vmagent": ["agent"], "vmalert": ["alert"]}
@@ -189,13 +189,7 @@ def release_vmauth(version: str, into: Path) -> Path:
     archive = artifacts / "VictoriaMetrics" / f"v{version}" / f"vmutils-linux-amd64-v{version}.tar.gz"
     if not archive.is_file() or platform.machine() != "x86_64":
         pytest.skip(f"needs {archive} (tests/bench builds it) on amd64")
-    binary = into / "vmauth-prod"
-    with tarfile.open(archive) as release:
-        member = release.extractfile("vmauth-prod")
-        assert member is not None
-        binary.write_bytes(member.read())
-    binary.chmod(0o755)
-    return binary
+    return unpack_binary(archive, "vmauth-prod", into)
 
 
 @pytest.mark.parametrize("version", ["1.79.5", "1.112.0", "1.150.0"])

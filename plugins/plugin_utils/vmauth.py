@@ -196,8 +196,8 @@ def client_findings(
             reference = client_vars.get("vmstack_vmauth_user", "")
             user = find_user(groups, hostvars, reference)
             if not user:
-                known = sorted(filter(None, (user_reference(entry) for entry in _users_of_vmauth(groups, hostvars)
-                                             if isinstance(entry, Mapping))))
+                known = sorted({user_reference(entry) for entry in _users_of_vmauth(groups, hostvars)
+                                if isinstance(entry, Mapping)} - {""})
                 findings.append(f"{host}: {component} on {client} goes through vmauth, but vmstack_vmauth_user "
                                 f"({reference!r}) names none of vmauth_users; set it to one of {known} "
                                 "(a username, or the name of a bearer_token user).")

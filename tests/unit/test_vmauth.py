@@ -213,3 +213,11 @@ def test_the_release_itself_accepts_a_rendered_file_and_refuses_a_bad_one(versio
     assert refused.returncode != 0
     # 1.79.5 knows no unauthorized_user at all; the later ones refuse the URL.
     assert ("unauthorized_user" if version == "1.79.5" else "unsupported scheme") in refused.stderr
+
+
+def test_a_client_finding_names_each_user_once() -> None:
+    """Even when two users share a username (a finding of its own), the list of names to choose from repeats none."""
+    users = USERS + [{"username": "team-a", "password": "other", "tenant": "1"}]
+    hostvars = dict(HOSTVARS, front={"vmauth_users": users}, agent={"vmstack_vmauth_user": "nobody"})
+    found = vmauth.client_findings("front", GROUPS, hostvars, ["vmagent"])
+    assert len(found) == 1 and "set it to one of ['reader', 'team-a'] " in found[0], found

@@ -65,7 +65,7 @@ strategy_env() {
 # Scenarios share no hosts, so VMSTACK_MOLECULE_JOBS of them (default 2) run
 # side by side, the longest first; each one's output goes to its own log,
 # printed (the end of it) only when it fails.
-LONGEST_FIRST=(stack backup victoria_metrics stack_multi grafana cluster vmalert alertmanager reliability promoter preflight)
+LONGEST_FIRST=(stack backup victoria_metrics stack_multi grafana cluster vmalert alertmanager reliability vmauth promoter preflight)
 if (($# == 0)); then
     mapfile -t found < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
     scenarios=()
@@ -84,6 +84,10 @@ jobs=${VMSTACK_MOLECULE_JOBS:-2}
 # $VMSTACK_SHARED (never copied into the project): skipped, saying so, without them.
 missing_input() {
     case $1 in
+        vmauth)
+            [[ -d $VMSTACK_SHARED/vm-releases/VictoriaMetrics/v1.150.0-cluster ]] \
+                || echo "$VMSTACK_SHARED/vm-releases/VictoriaMetrics/v1.150.0-cluster"
+            ;;
         cluster)
             local version
             for version in 1.112.0 1.150.0; do

@@ -117,7 +117,7 @@ def port_findings(host: str, host_vars: Mapping[str, Any], group_names: list[str
 # Components whose HTTP port serves /metrics, in the order their jobs appear
 # (promoter has no /metrics: its target would always be down).
 SCRAPED_COMPONENTS = ("victoria_metrics", "vmagent", "vmalert", "alertmanager", "node_exporter",
-                      "vmstorage", "vminsert", "vmselect", "grafana")
+                      "vmstorage", "vminsert", "vmselect", "vmauth", "grafana")
 
 
 def stack_scrape_config(
@@ -157,6 +157,7 @@ COMPONENT_HOME_PATHS = {
     "alertmanager": "/",
     "node_exporter": "/metrics",
     "vmselect": "/select/0/vmui/",
+    "vmauth": "/health",
     "grafana": "/",
     "promoter": "/api/v1/receivers",
 }
@@ -196,8 +197,14 @@ def stack_query_urls(
     groups: Mapping[str, list[str]],
     hostvars: Mapping[str, Mapping[str, Any]],
     tenant: object = "0",
+    through_vmauth: bool = False,
 ) -> list[str]:
-    """Where the stack queries: each vmselect's tenant path when a cluster is deployed, else each VictoriaMetrics."""
+    """Where the stack queries: each vmselect's tenant path when a cluster is deployed, else each VictoriaMetrics.
+
+    ``through_vmauth``: each vmauth instead, on the same path, when the inventory has a vmauth group.
+    """
+    if through_vmauth and groups.get("vmauth"):
+        return component_urls(groups, hostvars, "vmauth", cluster_path("select", tenant) if groups.get("vmselect") else "")
     if groups.get("vmselect"):
         return component_urls(groups, hostvars, "vmselect", cluster_path("select", tenant))
     return component_urls(groups, hostvars, "victoria_metrics")
@@ -207,8 +214,14 @@ def stack_insert_urls(
     groups: Mapping[str, list[str]],
     hostvars: Mapping[str, Mapping[str, Any]],
     tenant: object = "0",
+    through_vmauth: bool = False,
 ) -> list[str]:
-    """Where the stack writes (Prometheus API root): each vminsert's tenant path, else each VictoriaMetrics."""
+    """Where the stack writes (Prometheus API root): each vminsert's tenant path, else each VictoriaMetrics.
+
+    ``through_vmauth``: each vmauth instead, on the same path, when the inventory has a vmauth group.
+    """
+    if through_vmauth and groups.get("vmauth"):
+        return component_urls(groups, hostvars, "vmauth", cluster_path("insert", tenant) if groups.get("vminsert") else "")
     if groups.get("vminsert"):
         return component_urls(groups, hostvars, "vminsert", cluster_path("insert", tenant))
     return component_urls(groups, hostvars, "victoria_metrics")
@@ -218,15 +231,19 @@ def stack_remote_write_urls(
     groups: Mapping[str, list[str]],
     hostvars: Mapping[str, Mapping[str, Any]],
     tenant: object = "0",
+    through_vmauth: bool = False,
 ) -> list[str]:
     """vmagent's remote write URLs: one vminsert of a cluster, else every single-node VictoriaMetrics.
 
     vmagent sends every sample to each URL it is given: several vminserts of
     one cluster would store each sample several times, while several
-    single-node servers are separate copies on purpose.
+    single-node servers are separate copies on purpose. Through vmauth
+    (``through_vmauth`` and a vmauth group), the first vmauth only, for the
+    same reason: it spreads the samples over the vminserts itself.
     """
-    urls = [f"{url}/api/v1/write" for url in stack_insert_urls(groups, hostvars, tenant)]
-    return urls[:1] if groups.get("vminsert") else urls
+    via_vmauth = through_vmauth and bool(groups.get("vmauth"))
+    urls = [f"{url}/api/v1/write" for url in stack_insert_urls(groups, hostvars, tenant, via_vmauth)]
+    return urls[:1] if via_vmauth or groups.get("vminsert") else urls
 
 
 def cluster_findings(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.durations import duration_problem
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.report import finding_dict, finding_text
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.templates import template_findings
+from release_binaries import unpack_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIBRARY_FILES = sorted((REPO_ROOT / "roles/vmalert/files/rules").glob("*.yml"))
@@ -486,13 +486,7 @@ def vmalert_1150(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """vmalert-prod unpacked from the real 1.150.0 release archive into a temporary folder."""
     if not VMUTILS_1150.is_file():
         pytest.skip(f"needs {VMUTILS_1150} (see the vm-releases README)")
-    binary = tmp_path_factory.mktemp("vmutils-1.150.0") / "vmalert-prod"
-    with tarfile.open(VMUTILS_1150) as archive:
-        member = archive.extractfile("vmalert-prod")
-        assert member is not None
-        binary.write_bytes(member.read())
-    binary.chmod(0o755)
-    return binary
+    return unpack_binary(VMUTILS_1150, "vmalert-prod", tmp_path_factory.mktemp("vmutils-1.150.0"))
 
 
 @pytest.mark.parametrize(("text", "valid"), FILES_1150)

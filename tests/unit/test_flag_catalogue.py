@@ -150,7 +150,7 @@ def test_a_release_written_with_a_v_is_the_same_release() -> None:
 # --- the collection's own flags --------------------------------------------------------------
 
 ROLE_COMPONENTS = {"victoria_metrics": "victoria-metrics", "vmagent": "vmagent", "vmalert": "vmalert",
-                   "vmstorage": "vmstorage", "vminsert": "vminsert", "vmselect": "vmselect"}
+                   "vmstorage": "vmstorage", "vminsert": "vminsert", "vmselect": "vmselect", "vmauth": "vmauth"}
 _QUOTED_KEY = re.compile(r"'([A-Za-z][\w.]*)':")
 
 

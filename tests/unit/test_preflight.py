@@ -337,7 +337,7 @@ def test_extra_flags_may_not_set_what_the_role_manages() -> None:
     ]
 
 
-CLUSTER_ROLES = ("vmstorage", "vminsert", "vmselect")
+CLUSTER_ROLES = ("vmstorage", "vminsert", "vmselect", "vmauth")
 
 
 @pytest.mark.parametrize("role", [role for role in ROLES + CLUSTER_ROLES if role != "grafana"])

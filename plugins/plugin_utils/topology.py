@@ -235,14 +235,25 @@ def cluster_findings(
     replication_factor: object,
     variable: str,
 ) -> list[str]:
-    """What keeps a vminsert or vmselect host from working with the inventory's vmstorage group."""
+    """What keeps a vminsert or vmselect host from working with the inventory's vmstorage group.
+
+    A factor of RF needs at least 2 x RF - 1 vmstorage nodes: while RF - 1 of
+    them are down (a rolling upgrade takes one at a time) vminsert still needs
+    RF live nodes to keep every new sample RF times, and vmselect still finds
+    a copy of every older one.
+    """
     storage_nodes = len(groups.get("vmstorage", []))
     if storage_nodes == 0:
         return [f"{host}: the inventory has no vmstorage group for vminsert and vmselect to use; "
                 "put the storage nodes in a group named vmstorage."]
+    highest = (storage_nodes + 1) // 2
     if isinstance(replication_factor, bool) or not str(replication_factor).strip().isdigit() or int(str(replication_factor)) < 1:
-        return [f"{host}: {variable} is {replication_factor!r}; write a whole number from 1 to {storage_nodes}."]
-    if int(str(replication_factor)) > storage_nodes:
-        return [f"{host}: {variable} is {replication_factor} but the vmstorage group has {storage_nodes} node(s); "
-                f"write at most {storage_nodes}, or add vmstorage nodes."]
+        return [f"{host}: {variable} is {replication_factor!r}; write a whole number from 1 to {highest}."]
+    factor = int(str(replication_factor))
+    needed = 2 * factor - 1
+    if storage_nodes < needed:
+        return [f"{host}: {variable} is {factor} but the vmstorage group has {storage_nodes} node(s); "
+                f"a factor of {factor} needs at least {needed} (2 x {factor} - 1) so that, with {factor - 1} "
+                f"of them down, every new sample is still stored {factor} times. "
+                f"Write at most {highest}, or add vmstorage nodes."]
     return []

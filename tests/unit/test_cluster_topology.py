@@ -71,20 +71,41 @@ def test_preflight_names_a_bad_tenant() -> None:
     assert setting_findings("h", {"tenants": {"vmalert_cluster_tenant": "2:3"}}) == []
 
 
+THREE_NODES = {**CLUSTER_GROUPS, "vmstorage": ["s1", "s2", "s3"]}
+
+
 @pytest.mark.parametrize("factor", [1, "2", 2])
-def test_a_replication_factor_up_to_the_node_count_passes(factor: object) -> None:
-    assert topology.cluster_findings("i1", CLUSTER_GROUPS, factor, "vminsert_replication_factor") == []
+def test_a_replication_factor_with_2rf_minus_1_nodes_passes(factor: object) -> None:
+    assert topology.cluster_findings("i1", THREE_NODES, factor, "vminsert_replication_factor") == []
+
+
+def test_a_replication_factor_without_2rf_minus_1_nodes_is_refused() -> None:
+    # Two nodes hold RF 2 copies only while both are up: one down, and new samples get one copy.
+    assert topology.cluster_findings("i1", CLUSTER_GROUPS, 2, "vminsert_replication_factor") == [
+        "i1: vminsert_replication_factor is 2 but the vmstorage group has 2 node(s); a factor of 2 needs "
+        "at least 3 (2 x 2 - 1) so that, with 1 of them down, every new sample is still stored 2 times. "
+        "Write at most 1, or add vmstorage nodes."]
+
+
+@pytest.mark.parametrize(("nodes", "highest"), [(1, 1), (2, 1), (3, 2), (4, 2), (5, 3)])
+def test_the_highest_factor_allowed_is_half_the_nodes_rounded_up(nodes: int, highest: int) -> None:
+    groups = {"vmstorage": [f"s{n}" for n in range(nodes)]}
+    assert topology.cluster_findings("i1", groups, highest, "vminsert_replication_factor") == []
+    refused = topology.cluster_findings("i1", groups, highest + 1, "vminsert_replication_factor")
+    assert len(refused) == 1 and f"Write at most {highest}," in refused[0]
 
 
 def test_a_replication_factor_above_the_node_count_is_refused() -> None:
-    assert topology.cluster_findings("i1", CLUSTER_GROUPS, 3, "vminsert_replication_factor") == [
-        "i1: vminsert_replication_factor is 3 but the vmstorage group has 2 node(s); write at most 2, "
-        "or add vmstorage nodes."]
+    findings = topology.cluster_findings("i1", THREE_NODES, 4, "vminsert_replication_factor")
+    assert findings == [
+        "i1: vminsert_replication_factor is 4 but the vmstorage group has 3 node(s); a factor of 4 needs "
+        "at least 7 (2 x 4 - 1) so that, with 3 of them down, every new sample is still stored 4 times. "
+        "Write at most 2, or add vmstorage nodes."]
 
 
 @pytest.mark.parametrize("factor", [0, "0", "two", True, -1, 1.5])
 def test_a_replication_factor_that_is_no_whole_number_is_refused(factor: object) -> None:
-    findings = topology.cluster_findings("q1", CLUSTER_GROUPS, factor, "vmselect_replication_factor")
+    findings = topology.cluster_findings("q1", THREE_NODES, factor, "vmselect_replication_factor")
     assert findings == [f"q1: vmselect_replication_factor is {factor!r}; write a whole number from 1 to 2."]
 
 

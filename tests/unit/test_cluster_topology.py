@@ -120,3 +120,44 @@ def test_cluster_components_are_scraped_on_their_http_port_only() -> None:
     assert jobs["vmstorage"] == ["10.0.0.1:8482", "[fe80::2%25eth0]:8482"]
     assert jobs["vminsert"] == ["10.0.1.1:8480", "10.0.1.2:9480"]
     assert jobs["vmselect"] == ["q1.example:9481"]
+
+
+SHARDS = {**THREE_NODES, "vmselect": ["q1", "q2"], "vmagent": ["agent-b", "agent-a"]}
+
+
+def test_without_sharding_nothing_is_asked() -> None:
+    assert topology.shard_findings("elsewhere", SHARDS, {}, False, 1) == []
+
+
+def test_shard_replication_without_sharding_is_refused() -> None:
+    findings = topology.shard_findings("agent-a", SHARDS, {}, False, 2)
+    assert len(findings) == 1 and "vmagent_sharding is off" in findings[0]
+
+
+def test_a_shard_outside_the_vmagent_group_is_refused() -> None:
+    findings = topology.shard_findings("stray", SHARDS, {}, True, 1)
+    assert len(findings) == 1 and findings[0].startswith("stray: vmagent_sharding is on but the host is not in the vmagent group")
+
+
+@pytest.mark.parametrize("replication", [0, 3, "two", True])
+def test_a_shard_replication_outside_the_group_size_is_refused(replication: object) -> None:
+    assert topology.shard_findings("agent-a", SHARDS, {}, True, replication) == [
+        f"agent-a: vmagent_shard_replication is {replication!r}; write a whole number from 1 to 2 (the vmagent group's size)."]
+
+
+def test_replicated_shards_need_dedup_on_every_cluster_node() -> None:
+    dedup = {"vmstorage_dedup_min_scrape_interval": "30s", "vmselect_extra_flags": {"dedup.minScrapeInterval": "30s"}}
+    hostvars = {"s1": dedup, "s2": dedup, "s3": {}, "q1": dedup, "q2": {"vmselect_extra_flags": {"search.latencyOffset": "1s"}}}
+    findings = topology.shard_findings("agent-a", SHARDS, hostvars, True, "2")
+    assert len(findings) == 1
+    assert "vmstorage_dedup_min_scrape_interval on s3, dedup.minScrapeInterval in vmselect_extra_flags on q2." in findings[0]
+    assert "on s1" not in findings[0] and "on q1" not in findings[0]
+    hostvars.update(s3=dedup, q2=dedup)
+    assert topology.shard_findings("agent-a", SHARDS, hostvars, True, 2) == []
+
+
+def test_replicated_shards_need_dedup_on_single_node_storage() -> None:
+    groups = {"victoria_metrics": ["vm1"], "vmagent": ["a1", "a2"]}
+    findings = topology.shard_findings("a1", groups, {"vm1": {"victoria_metrics_dedup_min_scrape_interval": ""}}, True, 2)
+    assert len(findings) == 1 and "victoria_metrics_dedup_min_scrape_interval on vm1" in findings[0]
+    assert topology.shard_findings("a1", groups, {"vm1": {"victoria_metrics_dedup_min_scrape_interval": "15s"}}, True, 2) == []

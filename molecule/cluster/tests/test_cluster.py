@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from stacktest import container, http_get, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
@@ -25,12 +26,14 @@ WRITER = Path(__file__).resolve().parent / "cluster_writer.py"
 FRONT = "vmstack-cluster-a"
 SECOND = "vmstack-cluster-b"
 THIRD = "vmstack-cluster-c"
+OLDEST = "vmstack-cluster-oldest"  # in no group of the cluster: a one-node cluster of the oldest release
 NODES = [FRONT, SECOND, THIRD]
 AGENTS = [FRONT, SECOND]
 GROUPS = {"vmstorage": NODES, "vminsert": NODES, "vmselect": NODES, "vmagent": AGENTS,
           "vmalert": [THIRD], "alertmanager": [THIRD]}
 INSERT = "http://127.0.0.1:8480/insert"
 SELECT = "http://127.0.0.1:8481/select"
+OLDEST_VERSION = "1.79.5"
 OLD_VERSION = "1.112.0"
 NEW_VERSION = "1.150.0"
 SERVICES = {name: ["vmstorage", "vminsert", "vmselect"] for name in NODES}
@@ -105,6 +108,22 @@ def test_a_sample_round_trips_within_its_tenant_only(host):
     assert wait_for(lambda: list(values(host, "2:5", "vmstack_tenant_probe").values()) == ["25"], timeout=60)
     assert values(host, "2", "vmstack_tenant_probe") == {}
     assert values(host, "0", "vmstack_tenant_probe") == {}
+
+
+def test_the_oldest_supported_cluster_release_deploys_and_round_trips_a_sample():
+    """1.79.5 on a host of its own (vmstorage, vminsert, vmselect; replication off on one node)."""
+    releases = Path(os.environ.get("VMSTACK_SHARED", "")) / "vm-releases" / "VictoriaMetrics" / f"v{OLDEST_VERSION}-cluster"
+    if not releases.is_dir():
+        pytest.skip(f"the {OLDEST_VERSION} cluster release is not in {releases.parent} (see ../shared/vm-releases/README.md)")
+    single = {group: [OLDEST] for group in ("vmstorage", "vminsert", "vmselect")}
+    run = run_playbook(CONVERGE, [], groups=single,
+                       extra_vars={"vmstack_test_cluster_version": OLDEST_VERSION, "vmstack_replication_factor": 1})
+    assert run.returncode == 0, run.output
+    oldest = container(OLDEST)
+    for service in ("vmstorage", "vminsert", "vmselect"):
+        assert f"v{OLDEST_VERSION}-cluster" in version(oldest, service)
+    write(oldest, "3", 'vmstack_oldest_probe 179')
+    assert wait_for(lambda: list(values(oldest, "3", "vmstack_oldest_probe").values()) == ["179"], timeout=60)
 
 
 def complete(host, expr: str, count: int) -> bool:
@@ -192,7 +211,7 @@ def test_replication_factor_2_on_two_storage_nodes_is_refused_before_any_change(
     assert run.changed(FRONT) == 0, run.output
 
 
-def test_rolling_upgrade_loses_no_sample_written_during_it(host):
+def test_rolling_upgrade_loses_no_sample_written_during_it(host, record_testsuite_property):
     """1.112.0 -> 1.150.0 one node at a time while a writer keeps writing through vminsert."""
     assert OLD_VERSION in version(host, "vmstorage")
     before = {(name, service): start_count(container(name), service) for name, services in SERVICES.items() for service in services}
@@ -234,5 +253,9 @@ def test_rolling_upgrade_loses_no_sample_written_during_it(host):
         return int(float(result[0]["value"][1])) if result else 0
 
     assert wait_for(lambda: stored() == len(acked), timeout=60), f"{stored()} stored of {len(acked)} written"
+    # The scenario's figures, in the JUnit report.
+    for name, value in (("rolling_upgrade_seconds", round(took)), ("samples_written_and_found", len(acked)),
+                        ("max_vmstorage_nodes_down", max_down)):
+        record_testsuite_property(name, value)
     print(f"rolling upgrade: {took:.0f} s, {len(acked)} samples written and found, "
           f"at most {max_down} vmstorage node(s) down at once")

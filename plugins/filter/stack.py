@@ -39,6 +39,7 @@ class FilterModule:
             "stack_insert_urls": failing_as_filter_error(topology.stack_insert_urls),
             "stack_remote_write_urls": failing_as_filter_error(topology.stack_remote_write_urls),
             "cluster_findings": failing_as_filter_error(topology.cluster_findings),
+            "shard_findings": failing_as_filter_error(topology.shard_findings),
             "systemd_exec_lines": failing_as_filter_error(systemd_args.exec_start_lines),
             "systemd_environment_file": failing_as_filter_error(systemd_args.environment_file),
             "envflag_variables": failing_as_filter_error(systemd_args.envflag_variables),

@@ -246,20 +246,80 @@ def stack_remote_write_urls(
     return urls[:1] if via_vmauth or groups.get("vminsert") else urls
 
 
+def _whole_number(value: object) -> int | None:
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        return None
+    return int(str(value))
+
+
 def cluster_findings(
     host: str,
     groups: Mapping[str, list[str]],
     replication_factor: object,
     variable: str,
 ) -> list[str]:
-    """What keeps a vminsert or vmselect host from working with the inventory's vmstorage group."""
+    """What keeps a vminsert or vmselect host from working with the inventory's vmstorage group.
+
+    A factor of RF needs at least 2 x RF - 1 vmstorage nodes: while RF - 1 of
+    them are down (a rolling upgrade takes one at a time) vminsert still needs
+    RF live nodes to keep every new sample RF times, and vmselect still finds
+    a copy of every older one.
+    """
     storage_nodes = len(groups.get("vmstorage", []))
     if storage_nodes == 0:
         return [f"{host}: the inventory has no vmstorage group for vminsert and vmselect to use; "
                 "put the storage nodes in a group named vmstorage."]
-    if isinstance(replication_factor, bool) or not str(replication_factor).strip().isdigit() or int(str(replication_factor)) < 1:
-        return [f"{host}: {variable} is {replication_factor!r}; write a whole number from 1 to {storage_nodes}."]
-    if int(str(replication_factor)) > storage_nodes:
-        return [f"{host}: {variable} is {replication_factor} but the vmstorage group has {storage_nodes} node(s); "
-                f"write at most {storage_nodes}, or add vmstorage nodes."]
+    highest = (storage_nodes + 1) // 2
+    factor = _whole_number(replication_factor)
+    if factor is None or factor < 1:
+        return [f"{host}: {variable} is {replication_factor!r}; write a whole number from 1 to {highest}."]
+    needed = 2 * factor - 1
+    if storage_nodes < needed:
+        return [f"{host}: {variable} is {factor} but the vmstorage group has {storage_nodes} node(s); "
+                f"a factor of {factor} needs at least {needed} (2 x {factor} - 1) so that, with {factor - 1} "
+                f"of them down, every new sample is still stored {factor} times. "
+                f"Write at most {highest}, or add vmstorage nodes."]
+    return []
+
+
+def shard_findings(
+    host: str,
+    groups: Mapping[str, list[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    sharding: object,
+    replication: object,
+) -> list[str]:
+    """What keeps a vmagent host from being one shard of the vmagent group.
+
+    With sharding each member scrapes its share of the targets; with a shard
+    replication above 1 each target is scraped by that many members, and the
+    storage keeps every copy unless it deduplicates.
+    """
+    members = sorted(groups.get("vmagent", []))
+    factor = _whole_number(replication)
+    if not sharding:
+        if factor != 1:
+            return [f"{host}: vmagent_shard_replication is {replication!r} but vmagent_sharding is off; "
+                    "turn sharding on, or leave the replication at 1."]
+        return []
+    if host not in members:
+        return [f"{host}: vmagent_sharding is on but the host is not in the vmagent group, whose members "
+                "share the targets; put it in that group, or turn vmagent_sharding off."]
+    if factor is None or not 1 <= factor <= len(members):
+        return [f"{host}: vmagent_shard_replication is {replication!r}; write a whole number from 1 to "
+                f"{len(members)} (the vmagent group's size)."]
+    if factor == 1:
+        return []
+    # Replicas scrape a few milliseconds apart: only a dedup interval drops the extra copies.
+    storage = (("vmstorage", "vmstorage_dedup_min_scrape_interval"),) if groups.get("vmstorage") else (
+        ("victoria_metrics", "victoria_metrics_dedup_min_scrape_interval"),)
+    lacking = [f"{variable} on {node}" for group, variable in storage for node in groups.get(group, [])
+               if not str(hostvars.get(node, {}).get(variable) or "").strip()]
+    if groups.get("vmstorage"):
+        lacking += [f"dedup.minScrapeInterval in vmselect_extra_flags on {node}" for node in groups.get("vmselect", [])
+                    if not str((hostvars.get(node, {}).get("vmselect_extra_flags") or {}).get("dedup.minScrapeInterval") or "").strip()]
+    if lacking:
+        return [f"{host}: vmagent_shard_replication is {factor}: each target is scraped by {factor} vmagents and "
+                f"every copy is stored unless the storage deduplicates; set the scrape interval as "
+                f"{', '.join(lacking)}."]
     return []

@@ -16,19 +16,31 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from stacktest import container, http_get, run_playbook, wait_for
 
 SCENARIO = Path(__file__).resolve().parent.parent
 CONVERGE = SCENARIO / "converge.yml"
 WRITER = Path(__file__).resolve().parent / "cluster_writer.py"
-FRONT = "vmstack-cluster-a"   # vmstorage, vminsert, vmselect
-SECOND = "vmstack-cluster-b"  # vmstorage
-GROUPS = {"vmstorage": [FRONT, SECOND], "vminsert": [FRONT], "vmselect": [FRONT]}
+# Each host runs vmstorage, vminsert and vmselect; a and b a vmagent shard each, c vmalert and Alertmanager.
+FRONT = "vmstack-cluster-a"
+SECOND = "vmstack-cluster-b"
+THIRD = "vmstack-cluster-c"
+OLDEST = "vmstack-cluster-oldest"  # in no group of the cluster: a one-node cluster of the oldest release
+NODES = [FRONT, SECOND, THIRD]
+AGENTS = [FRONT, SECOND]
+GROUPS = {"vmstorage": NODES, "vminsert": NODES, "vmselect": NODES, "vmagent": AGENTS,
+          "vmalert": [THIRD], "alertmanager": [THIRD]}
 INSERT = "http://127.0.0.1:8480/insert"
 SELECT = "http://127.0.0.1:8481/select"
+OLDEST_VERSION = "1.79.5"
 OLD_VERSION = "1.112.0"
 NEW_VERSION = "1.150.0"
-SERVICES = {FRONT: ["vmstorage", "vminsert", "vmselect"], SECOND: ["vmstorage"]}
+SERVICES = {name: ["vmstorage", "vminsert", "vmselect"] for name in NODES}
+# The default scrape config: each component on its HTTP port.
+TARGETS = {("vmstorage", f"{name}:8482") for name in NODES} | {("vminsert", f"{name}:8480") for name in NODES} \
+    | {("vmselect", f"{name}:8481") for name in NODES} | {("vmagent", f"{name}:8429") for name in AGENTS} \
+    | {("vmalert", f"{THIRD}:8880"), ("alertmanager", f"{THIRD}:9093")}
 # The bench shares two cores with other runs: give slow connections time.
 os.environ.setdefault("ANSIBLE_TIMEOUT", "60")
 
@@ -56,15 +68,16 @@ def version(host, binary: str) -> str:
 
 
 def test_every_cluster_service_runs(host):
-    for name, services in SERVICES.items():
-        for service in services:
+    others = {THIRD: ["vmalert", "alertmanager"], **{name: ["vmagent"] for name in AGENTS}}
+    for name in NODES:
+        for service in SERVICES[name] + others[name]:
             assert container(name).service(service).is_running, f"{service} on {name}"
 
 
 def test_storage_nodes_and_replication_come_from_the_inventory(host):
     vminsert = host.file("/etc/systemd/system/vminsert.service").content_string
     vmselect = host.file("/etc/systemd/system/vmselect.service").content_string
-    for node in (FRONT, SECOND):
+    for node in NODES:
         assert f'"-storageNode={node}:8400"' in vminsert
         assert f'"-storageNode={node}:8401"' in vmselect
     assert '"-replicationFactor=2"' in vminsert and '"-replicationFactor=2"' in vmselect
@@ -97,10 +110,33 @@ def test_a_sample_round_trips_within_its_tenant_only(host):
     assert values(host, "0", "vmstack_tenant_probe") == {}
 
 
+def test_the_oldest_supported_cluster_release_deploys_and_round_trips_a_sample():
+    """1.79.5 on a host of its own (vmstorage, vminsert, vmselect; replication off on one node)."""
+    releases = Path(os.environ.get("VMSTACK_SHARED", "")) / "vm-releases" / "VictoriaMetrics" / f"v{OLDEST_VERSION}-cluster"
+    if not releases.is_dir():
+        pytest.skip(f"the {OLDEST_VERSION} cluster release is not in {releases.parent} (see ../shared/vm-releases/README.md)")
+    single = {group: [OLDEST] for group in ("vmstorage", "vminsert", "vmselect")}
+    run = run_playbook(CONVERGE, [], groups=single,
+                       extra_vars={"vmstack_test_cluster_version": OLDEST_VERSION, "vmstack_replication_factor": 1})
+    assert run.returncode == 0, run.output
+    oldest = container(OLDEST)
+    for service in ("vmstorage", "vminsert", "vmselect"):
+        assert f"v{OLDEST_VERSION}-cluster" in version(oldest, service)
+    write(oldest, "3", 'vmstack_oldest_probe 179')
+    assert wait_for(lambda: list(values(oldest, "3", "vmstack_oldest_probe").values()) == ["179"], timeout=60)
+
+
+def complete(host, expr: str, count: int) -> bool:
+    """Whether an instant query finds all `count` series and says its answer is not partial."""
+    answer = query(host, "0", expr)
+    return answer["isPartial"] is False and len(answer["data"]["result"]) == count
+
+
 def test_one_storage_node_down_loses_no_read_and_no_write(host):
-    """With replicationFactor 2 each series is on both nodes: with one stopped, every series
-    written before still reads back, complete (not partial), and writes keep succeeding.
-    With replication off about half of the series would live only on the stopped node."""
+    """With replicationFactor 2 each series is on two of the three nodes: with one stopped, every
+    series written before still reads back, complete (not partial), and series written during the
+    outage still get two copies on the other two. With replication off about a third of the series
+    would live only on the stopped node."""
     series = 20
     write(host, "0", "\n".join(f'vmstack_replica_probe{{n="{n}"}} {n}' for n in range(series)))
     assert wait_for(lambda: len(values(host, "0", "vmstack_replica_probe")) == series, timeout=60)
@@ -108,44 +144,84 @@ def test_one_storage_node_down_loses_no_read_and_no_write(host):
     second.check_output("systemctl stop vmstorage")
     try:
         # A node makes fresh rows searchable after its in-memory flush (seconds): wait for it.
-        assert wait_for(lambda: len(values(host, "0", "vmstack_replica_probe")) == series, timeout=30)
-        answer = query(host, "0", "vmstack_replica_probe")
-        assert answer["isPartial"] is False, answer
-        assert len(answer["data"]["result"]) == series
-        write(host, "0", 'vmstack_outage_probe 1')
-        assert wait_for(lambda: values(host, "0", "vmstack_outage_probe") != {}, timeout=60)
-        assert query(host, "0", "vmstack_outage_probe")["isPartial"] is False
+        assert wait_for(lambda: complete(host, "vmstack_replica_probe", series), timeout=30), \
+            query(host, "0", "vmstack_replica_probe")
+        write(host, "0", "\n".join(f'vmstack_outage_probe{{n="{n}"}} {n}' for n in range(series)))
+        assert wait_for(lambda: complete(host, "vmstack_outage_probe", series), timeout=60), \
+            query(host, "0", "vmstack_outage_probe")
     finally:
         second.check_output("systemctl start vmstorage")
     assert wait_for(lambda: http_get(second, "http://127.0.0.1:8482/health").strip() == "OK", timeout=60)
-    assert len(values(host, "0", "vmstack_replica_probe")) == series
+    # The node is back: every series of both batches reads back complete.
+    assert wait_for(lambda: complete(host, "vmstack_replica_probe", series), timeout=30)
+    assert wait_for(lambda: complete(host, "vmstack_outage_probe", series), timeout=30)
+
+
+def active_targets(name: str) -> set[tuple[str, str]]:
+    answer = json.loads(http_get(container(name), "http://127.0.0.1:8429/api/v1/targets"))
+    return {(target["labels"]["job"], target["labels"]["instance"]) for target in answer["data"]["activeTargets"]}
+
+
+def test_each_target_is_scraped_by_exactly_one_vmagent_shard(host):
+    # Members are numbered in the sorted order of the vmagent group.
+    for number, name in enumerate(sorted(AGENTS)):
+        unit = container(name).file("/etc/systemd/system/vmagent.service").content_string
+        assert '"-promscrape.cluster.membersCount=2"' in unit, unit
+        assert f'"-promscrape.cluster.memberNum={number}"' in unit, unit
+        assert "promscrape.cluster.replicationFactor" not in unit
+    shards = {name: active_targets(name) for name in AGENTS}
+    assert all(shards.values()), shards
+    assert shards[FRONT] & shards[SECOND] == set()
+    assert shards[FRONT] | shards[SECOND] == TARGETS
+
+    def stored() -> dict[tuple[str, str], str]:
+        return {(item["metric"]["job"], item["metric"]["instance"]): item["value"][1]
+                for item in query(host, "0", "count by (job, instance) (up)")["data"]["result"]}
+
+    # Both shards' samples arrive, each target's series once (no shard scrapes another's targets).
+    assert wait_for(lambda: set(stored()) == TARGETS, timeout=60), stored()
+    assert set(stored().values()) == {"1"}, stored()
+
+
+def test_recording_rules_land_in_the_cluster_and_alerts_reach_alertmanager(host):
+    assert wait_for(lambda: bool(values(host, "0", "vmstack_test:up:count")), timeout=60)
+
+    def alerts() -> list[str]:
+        answer = json.loads(http_get(host, f"http://{THIRD}:9093/api/v2/alerts"))
+        return [alert["labels"]["alertname"] for alert in answer]
+
+    assert wait_for(lambda: "ClusterTestScrapesArrive" in alerts(), timeout=60), alerts()
 
 
 def test_check_mode_on_the_converged_cluster_reports_nothing(host):
     run = run_playbook(CONVERGE, [], groups=GROUPS, options=["--check", "--diff"])
     assert run.returncode == 0, run.output
-    assert run.changed(FRONT) == 0 and run.changed(SECOND) == 0, run.output
+    assert {name: run.changed(name) for name in NODES} == dict.fromkeys(NODES, 0), run.output
 
 
-def test_a_replication_factor_above_the_node_count_is_refused_before_any_change(host):
-    unit = host.file("/etc/systemd/system/vminsert.service").content_string
-    run = run_playbook(CONVERGE, [], groups=GROUPS, extra_vars={"vmstack_replication_factor": 3})
+def test_replication_factor_2_on_two_storage_nodes_is_refused_before_any_change(host):
+    """Two nodes keep both copies only while both are up: the preflight asks for 2 x 2 - 1 = 3."""
+    units = {name: container(name).file("/etc/systemd/system/vminsert.service").content_string for name in NODES}
+    run = run_playbook(CONVERGE, [], groups={**GROUPS, "vmstorage": [FRONT, SECOND]})
     assert run.returncode != 0
-    assert "vminsert_replication_factor is 3 but the vmstorage group has 2 node(s)" in run.output
-    assert "vmselect_replication_factor is 3 but the vmstorage group has 2 node(s)" in run.output
-    assert host.file("/etc/systemd/system/vminsert.service").content_string == unit
+    for name in NODES:
+        for variable in ("vminsert_replication_factor", "vmselect_replication_factor"):
+            assert f"{name}: {variable} is 2 but the vmstorage group has 2 node(s); a factor of 2 needs at least 3" in run.output
+    assert {name: container(name).file("/etc/systemd/system/vminsert.service").content_string for name in NODES} == units
+    assert run.changed(FRONT) == 0, run.output
 
 
-def test_rolling_upgrade_loses_no_sample_written_during_it(host):
+def test_rolling_upgrade_loses_no_sample_written_during_it(host, record_testsuite_property):
     """1.112.0 -> 1.150.0 one node at a time while a writer keeps writing through vminsert."""
     assert OLD_VERSION in version(host, "vmstorage")
     before = {(name, service): start_count(container(name), service) for name, services in SERVICES.items() for service in services}
+    others = {(name, "vmagent"): start_count(container(name), "vmagent") for name in AGENTS}
     subprocess.run(["podman", "cp", str(WRITER), f"{FRONT}:/usr/local/bin/cluster-writer"], check=True)
     host.check_output("rm -rf /var/tmp/writer")
     host.check_output(
         "systemd-run --unit cluster-writer python3 /usr/local/bin/cluster-writer /var/tmp/writer "
         f"{INSERT}/0/prometheus/api/v1/import/prometheus "
-        f"http://{FRONT}:8482/health http://{SECOND}:8482/health")
+        + " ".join(f"http://{name}:8482/health" for name in NODES))
     assert wait_for(lambda: host.file("/var/tmp/writer/acked").exists and host.file("/var/tmp/writer/acked").size > 0, timeout=30)
     started = time.monotonic()
     run = run_playbook(CONVERGE, [], groups=GROUPS, extra_vars={"vmstack_test_cluster_version": NEW_VERSION})
@@ -160,6 +236,8 @@ def test_rolling_upgrade_loses_no_sample_written_during_it(host):
             assert NEW_VERSION in version(container(name), service)
             restarts = start_count(container(name), service) - before[(name, service)]
             assert restarts == 1, f"{service} on {name} started {restarts} times during the upgrade"
+    # Only the cluster's binaries changed: the scrapers keep running.
+    assert {key: start_count(container(key[0]), "vmagent") for key in others} == others
     max_down = int(host.file("/var/tmp/writer/max-down").content_string.strip() or 0) if host.file("/var/tmp/writer/max-down").exists else 0
     assert max_down <= 1, f"{max_down} vmstorage nodes were down at once"
 
@@ -175,5 +253,9 @@ def test_rolling_upgrade_loses_no_sample_written_during_it(host):
         return int(float(result[0]["value"][1])) if result else 0
 
     assert wait_for(lambda: stored() == len(acked), timeout=60), f"{stored()} stored of {len(acked)} written"
+    # The scenario's figures, in the JUnit report.
+    for name, value in (("rolling_upgrade_seconds", round(took)), ("samples_written_and_found", len(acked)),
+                        ("max_vmstorage_nodes_down", max_down)):
+        record_testsuite_property(name, value)
     print(f"rolling upgrade: {took:.0f} s, {len(acked)} samples written and found, "
           f"at most {max_down} vmstorage node(s) down at once")

@@ -65,7 +65,7 @@ strategy_env() {
 # Scenarios share no hosts, so VMSTACK_MOLECULE_JOBS of them (default 2) run
 # side by side, the longest first; each one's output goes to its own log,
 # printed (the end of it) only when it fails.
-LONGEST_FIRST=(stack backup victoria_metrics stack_multi grafana cluster vmalert alertmanager reliability vmauth promoter preflight)
+LONGEST_FIRST=(stack cluster backup stack_multi vmauth grafana victoria_metrics reliability vmalert alertmanager promoter preflight)
 if (($# == 0)); then
     mapfile -t found < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
     scenarios=()

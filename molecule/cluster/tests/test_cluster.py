@@ -199,14 +199,18 @@ def test_check_mode_on_the_converged_cluster_reports_nothing(host):
     assert {name: run.changed(name) for name in NODES} == dict.fromkeys(NODES, 0), run.output
 
 
-def test_replication_factor_2_on_two_storage_nodes_is_refused_before_any_change(host):
-    """Two nodes keep both copies only while both are up: the preflight asks for 2 x 2 - 1 = 3."""
+def test_replication_factor_2_on_two_storage_nodes_and_an_unknown_flag_are_refused_before_any_change(host):
+    """Two nodes keep both copies only while both are up: the preflight asks for 2 x 2 - 1 = 3.
+    A misspelt flag would crash-loop vminsert: the flag catalogue names the flag meant."""
     units = {name: container(name).file("/etc/systemd/system/vminsert.service").content_string for name in NODES}
-    run = run_playbook(CONVERGE, [], groups={**GROUPS, "vmstorage": [FRONT, SECOND]})
+    run = run_playbook(CONVERGE, [], groups={**GROUPS, "vmstorage": [FRONT, SECOND]},
+                       extra_vars={"vminsert_extra_flags": {"maxLabelsPerTimeseris": 40}})
     assert run.returncode != 0
     for name in NODES:
         for variable in ("vminsert_replication_factor", "vmselect_replication_factor"):
             assert f"{name}: {variable} is 2 but the vmstorage group has 2 node(s); a factor of 2 needs at least 3" in run.output
+        assert (f"{name}: vminsert_extra_flags names '-maxLabelsPerTimeseris', which vminsert {OLD_VERSION} does not know; "
+                "did you mean '-maxLabelsPerTimeseries'?") in run.output
     assert {name: container(name).file("/etc/systemd/system/vminsert.service").content_string for name in NODES} == units
     assert run.changed(FRONT) == 0, run.output
 

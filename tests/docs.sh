@@ -197,6 +197,11 @@ check install ansible-galaxy collection install --offline -p "$work/collections"
 installed="$work/collections/ansible_collections/vmstack/monitoring"
 check installed-from-tarball installed_from_tarball
 
+validate_cluster() {
+    validate "$installed/inventory/cluster/hosts.yml" -e '{
+        "vault_vmauth_stack_password": "from-vault", "vault_vmauth_team_a_password": "from-vault",
+        "vault_vmauth_team_b_token": "from-vault"}'
+}
 write_samples
 vmcheck="$installed/tools/vmcheck"
 check vmcheck-good "$vmcheck" "$work/samples/good.yml"
@@ -207,6 +212,7 @@ check playbook-bad fails_saying 'bad.yml:3: .*evaluation_interval' \
 
 check validate-single-host validate "$installed/inventory/single-host/hosts.yml"
 check validate-multi-host validate_multi_host
+check validate-cluster validate_cluster
 check validate-broken validate_broken
 
 # The unit test that lists and renders every plugin and role, on the installed copy.

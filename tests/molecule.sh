@@ -43,10 +43,10 @@ cd "$VMSTACK_REPO"
 
 # Every scenario runs under Mitogen's strategy (pinned in requirements-dev.txt),
 # except those named in VMSTACK_STOCK_SCENARIOS (default: stack): they converge
-# and prove idempotence with Ansible's own strategy over Podman's connection,
-# so that the stock path stays proven, while their tests' own playbook runs
-# (stacktest.run_playbook) use Mitogen. victoria_metrics converges over
-# OpenSSH with Ansible's own strategy (its molecule.yml).
+# and prove idempotence with Ansible's own strategy (stack over OpenSSH with
+# pipelining, its molecule.yml: the path most users have), so that the stock
+# path stays proven, while their tests' own playbook runs
+# (stacktest.run_playbook) use Mitogen.
 # VMSTACK_STRATEGY=linear runs everything the stock way.
 stock_scenarios=" ${VMSTACK_STOCK_SCENARIOS-stack} "
 mitogen_strategies="$(python -c 'import ansible_mitogen, pathlib; print(pathlib.Path(ansible_mitogen.__file__).parent / "plugins" / "strategy")')"

@@ -111,15 +111,24 @@ def test_a_sample_round_trips_within_its_tenant_only(host):
 
 
 def test_the_oldest_supported_cluster_release_deploys_and_round_trips_a_sample():
-    """1.79.5 on a host of its own (vmstorage, vminsert, vmselect; replication off on one node)."""
+    """1.79.5 on a host of its own (vmstorage, vminsert, vmselect; replication off on one node),
+    after check mode on that fresh host."""
     releases = Path(os.environ.get("VMSTACK_SHARED", "")) / "vm-releases" / "VictoriaMetrics" / f"v{OLDEST_VERSION}-cluster"
     if not releases.is_dir():
         pytest.skip(f"the {OLDEST_VERSION} cluster release is not in {releases.parent} (see ../shared/vm-releases/README.md)")
     single = {group: [OLDEST] for group in ("vmstorage", "vminsert", "vmselect")}
-    run = run_playbook(CONVERGE, [], groups=single,
-                       extra_vars={"vmstack_test_cluster_version": OLDEST_VERSION, "vmstack_replication_factor": 1})
-    assert run.returncode == 0, run.output
+    settings = {"vmstack_test_cluster_version": OLDEST_VERSION, "vmstack_replication_factor": 1}
     oldest = container(OLDEST)
+    # First check mode on the fresh host: it runs through, would change it, and leaves it fresh.
+    check = run_playbook(CONVERGE, [], groups=single, extra_vars=settings, options=["--check", "--diff"])
+    assert check.returncode == 0, check.output
+    assert check.changed(OLDEST) > 0, check.output
+    left = [path for path in ("/usr/local/bin/vmstorage-prod", "/etc/systemd/system/vmstorage.service",
+                              "/etc/systemd/system/vminsert.service", "/etc/systemd/system/vmselect.service",
+                              "/etc/vmstorage", "/var/lib/vmstorage") if oldest.file(path).exists]
+    assert left == []
+    run = run_playbook(CONVERGE, [], groups=single, extra_vars=settings)
+    assert run.returncode == 0, run.output
     for service in ("vmstorage", "vminsert", "vmselect"):
         assert f"v{OLDEST_VERSION}-cluster" in version(oldest, service)
     write(oldest, "3", 'vmstack_oldest_probe 179')

@@ -67,6 +67,13 @@ options:
     description: The files hold secrets; no diff of their content is returned.
     type: bool
     default: false
+  pending_marker:
+    description:
+      - When this task writes or removes anything, this file is created (with its directory, readable by root
+        only) before the task returns: the note that the service has not loaded the new configuration yet,
+        which M(vmstack.monitoring.service_apply) removes after a healthy reload or restart.
+      - Not in check mode.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -86,6 +93,10 @@ EXAMPLES = r"""
 RETURN = r"""
 changed:
   description: Whether any file was written, removed, or had its attributes changed.
+  returned: always
+  type: bool
+pending_noted:
+  description: Whether O(pending_marker) was created by this task.
   returned: always
   type: bool
 written:
@@ -124,6 +135,8 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.vmstack.monitoring.plugins.module_utils.service import pending
+
 ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
     files=dict(type="list", elements="dict", required=True, options=dict(
@@ -134,6 +147,7 @@ ARGUMENT_SPEC = dict(
     check=dict(type="str"),
     prune=dict(type="bool", default=False),
     secret=dict(type="bool", default=False, no_log=False),
+    pending_marker=dict(type="path"),
 )
 
 
@@ -251,7 +265,7 @@ def _apply(module):
     path = params["path"].rstrip("/") or "/"
     _check_names(module)
     wanted, to_write, to_remove, diffs = _plan(module, path)
-    result = dict(changed=False, written=to_write, removed=to_remove, refused=[])
+    result = dict(changed=False, written=to_write, removed=to_remove, refused=[], pending_noted=False)
     if diffs:
         result["diff"] = diffs
 
@@ -293,6 +307,9 @@ def _apply(module):
         result["changed"] = _fix_attributes(module, path, wanted, bool(to_write or to_remove))
     finally:
         transaction.close()
+    if result["changed"] and params["pending_marker"]:
+        pending.note(params["pending_marker"])
+        result["pending_noted"] = True
     module.exit_json(**result)
 
 

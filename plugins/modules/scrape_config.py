@@ -84,6 +84,13 @@ options:
       - The module's own environment is not used, as it is not vmagent's.
     type: dict
     default: {}
+  pending_marker:
+    description:
+      - When this task writes or removes anything, this file is created (with its directory, readable by root
+        only) before the task returns: the note that the service has not loaded the new configuration yet,
+        which M(vmstack.monitoring.service_apply) removes after a healthy reload or restart.
+      - Not in check mode.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -112,6 +119,10 @@ EXAMPLES = r"""
 RETURN = r"""
 changed:
   description: Whether O(dest) was written or its attributes changed.
+  returned: always
+  type: bool
+pending_noted:
+  description: Whether O(pending_marker) was created by this task.
   returned: always
   type: bool
 dest:
@@ -170,6 +181,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.vmstack.monitoring.plugins.module_utils.service import pending
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import format_finding
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.goyaml import HAS_YAML
 from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.validator import (
@@ -189,6 +201,7 @@ ARGUMENT_SPEC = dict(
     disabled_warnings=dict(type="list", elements="str", default=[]),
     fail_on_warnings=dict(type="bool", default=False),
     env=dict(type="dict", default={}),
+    pending_marker=dict(type="path"),
 )
 
 
@@ -251,7 +264,7 @@ def _run_binary(module, tmp_path, dest, result):
 
 def run_module(module):
     dest = module.params["dest"]
-    result = dict(changed=False, dest=dest, findings=[])
+    result = dict(changed=False, dest=dest, findings=[], pending_noted=False)
     if not os.path.isdir(os.path.dirname(dest) or "."):
         if module.check_mode:
             # Check mode on a fresh host: the directory would have been created first.
@@ -287,6 +300,9 @@ def run_module(module):
         # (In check mode a new dest does not exist yet; it is "changed" anyway.)
         file_args = module.load_file_common_arguments(module.params, path=dest)
         result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    if result["changed"] and module.params["pending_marker"] and not module.check_mode:
+        pending.note(module.params["pending_marker"])
+        result["pending_noted"] = True
     module.exit_json(**result)
 
 

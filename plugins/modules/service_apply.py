@@ -84,6 +84,13 @@ options:
     description: How many lines of the journal a failure shows.
     type: int
     default: 40
+  unused_files:
+    description:
+      - Files the service no longer reads (an environment file its new unit does not name), removed once it runs
+        healthy; only then, since a rolled-back unit would still read them.
+    type: list
+    elements: path
+    default: []
 """
 
 EXAMPLES = r"""
@@ -115,6 +122,11 @@ waited:
   description: Seconds spent waiting for the health URL.
   returned: when the service was started, restarted or reloaded
   type: float
+removed:
+  description: The O(unused_files) that were there and are removed (or, in check mode, would be).
+  returned: always
+  type: list
+  elements: str
 """
 
 import os
@@ -123,6 +135,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.vmstack.monitoring.plugins.module_utils.service import pending
 from ansible_collections.vmstack.monitoring.plugins.module_utils.service.state import (
     SHOW_PROPERTIES,
     Outcome,
@@ -147,6 +160,7 @@ ARGUMENT_SPEC = dict(
         options=dict(path=dict(type="path", required=True), backup=dict(type="path")),
     ),
     journal_lines=dict(type="int", default=40),
+    unused_files=dict(type="list", elements="path", default=[]),
 )
 
 
@@ -216,18 +230,29 @@ def roll_back(module: AnsibleModule, systemd: Systemd, action: str, failure: Out
     )
 
 
+def finish(module: AnsibleModule, result: dict) -> None:
+    """Remove the unused files, the service being healthy on its new unit, and exit."""
+    result["removed"] = [path for path in module.params["unused_files"] if os.path.lexists(path)]
+    if result["removed"]:
+        result["changed"] = True
+        if not module.check_mode:
+            for path in result["removed"]:
+                os.unlink(path)
+    module.exit_json(**result)
+
+
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     systemd = Systemd(module, params["name"])
     marker = params["pending_marker"]
-    pending = bool(marker) and os.path.exists(marker)
+    noted = pending.is_noted(marker)
     if params["daemon_reload"] and not module.check_mode:
         systemd.run("daemon-reload")
-    todo = plan(systemd.show(), params["restart"], params["reload"] or pending, params["can_reload"])
-    result = dict(changed=todo.changes, action=todo.action, reset_failed=todo.reset_failed)
+    todo = plan(systemd.show(), params["restart"], params["reload"] or noted, params["can_reload"])
+    result = dict(changed=todo.changes, action=todo.action, reset_failed=todo.reset_failed, removed=[])
     if module.check_mode or not todo.changes:
-        module.exit_json(**result)
+        finish(module, result)
     if todo.reset_failed:
         systemd.run("reset-failed", systemd.unit)
     if todo.enable:
@@ -245,9 +270,9 @@ def main() -> None:
                 **result,
             )
     remove_backups(params["rollback"])
-    if pending:
-        os.unlink(marker)
-    module.exit_json(**result)
+    if noted:
+        pending.clear(marker)
+    finish(module, result)
 
 
 if __name__ == "__main__":

@@ -162,3 +162,22 @@ def test_refusal_of_the_whole_set_says_it_was_put_back():
 def test_other_failures_keep_the_module_message():
     assert config_files_refusal({"failed": True, "refused": [], "msg": "permission denied"}, "/d", "x") == (
         "Writing the files of /d failed: permission denied")
+
+
+def test_a_change_is_noted_as_pending_until_the_service_step_loads_it(rules, tmp_path):
+    marker = tmp_path / "pending" / "vmalert"
+    args = {"path": str(rules), "files": [{"name": "a.yml", "content": "a2\n"}], "pending_marker": str(marker)}
+    checked = run_module(args, check_mode=True)
+    assert checked["changed"] is True and checked["pending_noted"] is False and not marker.parent.exists()
+    result = run_module(args)
+    assert result["pending_noted"] is True and marker.read_text() == ""
+    assert stat.S_IMODE(marker.stat().st_mode) == 0o600 and stat.S_IMODE(marker.parent.stat().st_mode) == 0o700
+    marker.unlink()
+    assert run_module(args)["pending_noted"] is False and not marker.exists()
+
+
+def test_a_refused_file_notes_nothing(rules, tmp_path):
+    marker = tmp_path / "pending" / "vmalert"
+    result = run_module({"path": str(rules), "validate": CHECKER + " %s", "pending_marker": str(marker),
+                         "files": [{"name": "a.yml", "content": "bad\n"}]})
+    assert result["failed"] is True and not marker.exists()

@@ -162,3 +162,17 @@ def test_without_pyyaml_only_the_binary_checks(tmp_path, capsys, monkeypatch):
     result = run_module({"dest": str(dest), "content": GOOD, "binary": str(binary)})
     assert result["changed"] is True and result["dry_run"]["rc"] == 0
     assert "PyYAML" in warnings_shown(result, capsys)
+
+
+def test_a_change_is_noted_as_pending_and_a_refusal_is_not(tmp_path):
+    dest = tmp_path / "promscrape.yml"
+    marker = tmp_path / "pending" / "vmagent"
+    refused = run_module({"dest": str(dest), "content": BAD, "pending_marker": str(marker)})
+    assert refused["failed"] is True and not marker.exists()
+    assert run_module({"dest": str(dest), "content": GOOD, "pending_marker": str(marker)}, check_mode=True)["pending_noted"] is False
+    assert not marker.exists()
+    result = run_module({"dest": str(dest), "content": GOOD, "pending_marker": str(marker)})
+    assert result["changed"] is True and result["pending_noted"] is True and marker.exists()
+    marker.unlink()
+    assert run_module({"dest": str(dest), "content": GOOD, "pending_marker": str(marker)})["pending_noted"] is False
+    assert not marker.exists()

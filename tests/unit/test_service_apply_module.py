@@ -119,3 +119,25 @@ def test_a_failed_first_start_has_nothing_to_roll_back(systemd):
     assert result["failed"] is True
     assert "nothing to roll back to" in result["msg"] and "the unit failed (result: exit-code)" in result["msg"]
     assert systemd.calls == [("daemon-reload",), ("enable", "vmagent.service"), ("start", "vmagent.service")]
+
+
+def test_an_unused_file_goes_once_the_service_is_healthy(systemd, tmp_path: Path):
+    environment = tmp_path / "vmagent.env"
+    environment.write_text("SECRET=1\n")
+    systemd.states = [RUNNING]
+    checked = run_module({"unused_files": [str(environment)]}, check_mode=True)
+    assert checked["changed"] is True and checked["removed"] == [str(environment)] and environment.exists()
+    result = run_module({"restart": True, "unused_files": [str(environment)]})
+    assert result["changed"] is True and result["removed"] == [str(environment)] and not environment.exists()
+    again = run_module({"unused_files": [str(environment)]})
+    assert again["changed"] is False and again["removed"] == []
+
+
+def test_an_unused_file_stays_when_the_start_is_rolled_back(systemd, tmp_path: Path, monkeypatch):
+    environment = tmp_path / "vmagent.env"
+    environment.write_text("SECRET=1\n")
+    systemd.states = [RUNNING, LOOPING]
+    monkeypatch.setattr(service_apply, "probe", lambda url: lambda timeout: False)
+    result = run_module({"restart": True, "health_timeout": 1, "unused_files": [str(environment)],
+                         "rollback": [{"path": str(tmp_path / "vmagent.service"), "backup": ""}]})
+    assert result["failed"] is True and environment.exists()

@@ -114,11 +114,13 @@ def plays_by_role(playbook: str) -> dict[str, set[str]]:
 
 
 def checks_by_role() -> dict[str, set[str]]:
+    """The tags each role's checks run with: their play's and their own."""
     found = {}
-    for task in load(REPO / "playbooks" / "checks.yml")[0]["tasks"]:
-        imported = task.get("ansible.builtin.import_role") or {}
-        if imported.get("tasks_from") == "preflight.yml":
-            found[imported["name"].rsplit(".", 1)[-1]] = tags_of(task)
+    for play in load(REPO / "playbooks" / "checks.yml"):
+        for task in play["tasks"]:
+            imported = task.get("ansible.builtin.import_role") or {}
+            if imported.get("tasks_from") == "preflight.yml":
+                found[imported["name"].rsplit(".", 1)[-1]] = tags_of(play) | tags_of(task)
     return found
 
 
@@ -144,3 +146,17 @@ def test_the_checks_gather_the_facts_first_whatever_the_tags() -> None:
     first = load(REPO / "playbooks" / "checks.yml")[0]["tasks"][0]
     assert common_entry(first) == "start.yml"
     assert tags_of(first) == {"always"}
+
+
+def test_each_role_is_checked_on_the_hosts_it_deploys_to() -> None:
+    deployed: dict[str, set[str]] = {}
+    for play in load(REPO / "playbooks" / "setup.yml"):
+        for role in play.get("roles", []):
+            deployed.setdefault(role["role"].rsplit(".", 1)[-1], set()).update(play["hosts"].split(":"))
+    checked = {}
+    for play in load(REPO / "playbooks" / "checks.yml"):
+        for task in play["tasks"]:
+            imported = task.get("ansible.builtin.import_role") or {}
+            if imported.get("tasks_from") == "preflight.yml":
+                checked[imported["name"].rsplit(".", 1)[-1]] = set(play["hosts"].split(":"))
+    assert checked == deployed

@@ -69,9 +69,9 @@ options:
     default: false
   pending_marker:
     description:
-      - When this task writes or removes anything, this file is created (with its directory, readable by root
-        only) before the task returns: the note that the service has not loaded the new configuration yet,
-        which M(vmstack.monitoring.service_apply) removes after a healthy reload or restart.
+      - When this task changes anything, this file is created (with its directory, readable by root only)
+        before the task returns, as the note that the service has not loaded the new configuration yet;
+        M(vmstack.monitoring.service_apply) removes it after a healthy reload or restart.
       - Not in check mode.
     type: path
 """

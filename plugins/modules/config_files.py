@@ -19,6 +19,7 @@ description:
     files); when it refuses, every file written or removed is put back as it was and the task fails.
   - Files are replaced by a rename, so a service never reads half a file.
 extends_documentation_fragment:
+  - vmstack.monitoring.pending_marker
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
@@ -67,13 +68,6 @@ options:
     description: The files hold secrets; no diff of their content is returned.
     type: bool
     default: false
-  pending_marker:
-    description:
-      - When this task changes anything, this file is created (with its directory, readable by root only)
-        before the task returns, as the note that the service has not loaded the new configuration yet;
-        M(vmstack.monitoring.service_apply) removes it after a healthy reload or restart.
-      - Not in check mode.
-    type: path
 """
 
 EXAMPLES = r"""

@@ -24,6 +24,7 @@ requirements:
   - PyYAML on the managed host (C(python3-yaml)) for the checks; without it only the dry run of O(binary) runs,
     with a warning.
 extends_documentation_fragment:
+  - vmstack.monitoring.pending_marker
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
@@ -84,13 +85,6 @@ options:
       - The module's own environment is not used, as it is not vmagent's.
     type: dict
     default: {}
-  pending_marker:
-    description:
-      - When this task changes anything, this file is created (with its directory, readable by root only)
-        before the task returns, as the note that the service has not loaded the new configuration yet;
-        M(vmstack.monitoring.service_apply) removes it after a healthy reload or restart.
-      - Not in check mode.
-    type: path
 """
 
 EXAMPLES = r"""

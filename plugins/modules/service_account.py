@@ -46,7 +46,8 @@ options:
     required: true
   directories:
     description:
-      - The service's directories, in order; each with explicit settings (the roles apply their defaults).
+      - The service's directories, in order. The defaults make a config directory the service reads and only root
+        writes; data directories name the service's user and a stricter mode.
     type: list
     elements: dict
     default: []
@@ -58,15 +59,14 @@ options:
       owner:
         description: The user that owns it.
         type: str
-        required: true
+        default: root
       group:
-        description: The group that owns it.
+        description: The group that owns it; the default is O(group).
         type: str
-        required: true
       mode:
-        description: Its mode, in octal (C(0750)).
+        description: Its mode, in octal.
         type: str
-        required: true
+        default: "0750"
 notes:
   - Needs C(getent), C(groupadd), C(useradd) and C(usermod) on the host, and root.
 """
@@ -78,9 +78,6 @@ EXAMPLES = r"""
     user: vmagent
     directories:
       - path: /etc/vmagent
-        owner: root
-        group: vmagent
-        mode: "0750"
       - path: /var/lib/vmagent-queue
         owner: vmagent
         group: vmagent
@@ -139,9 +136,9 @@ ARGUMENT_SPEC = dict(
         type="list", elements="dict", default=[],
         options=dict(
             path=dict(type="path", required=True),
-            owner=dict(type="str", required=True),
-            group=dict(type="str", required=True),
-            mode=dict(type="str", required=True),
+            owner=dict(type="str", default="root"),
+            group=dict(type="str"),
+            mode=dict(type="str", default="0750"),
         ),
     ),
 )
@@ -169,7 +166,8 @@ def main() -> None:
     params = module.params
     accounts = accounts_of(module)
     try:
-        todo = plan(accounts, params["group"], params["user"], params["directories"])
+        directories = [dict(directory, group=directory["group"] or params["group"]) for directory in params["directories"]]
+        todo = plan(accounts, params["group"], params["user"], directories)
     except AccountError as error:
         module.fail_json(msg=str(error), changed=False)
     result = report(todo, module._diff)

@@ -198,3 +198,13 @@ def test_a_bad_mode_fails_naming_it(host, tmp_path):
                   "directories": [{"path": str(tmp_path / "x"), "owner": "root", "group": "root", "mode": "rwx"}]})
     assert result["failed"] is True and "'rwx' is not an octal mode" in result["msg"]
     assert host.changes == []
+
+
+def test_a_directory_without_settings_is_roots_and_readable_by_the_service_group(tmp_path, host):
+    config = tmp_path / "etc" / "vmtest"
+    arguments = {"group": "vmtest", "user": "vmtest", "directories": [{"path": str(config)}]}
+    # Before the group exists, check mode names it.
+    after = run(arguments, check_mode=True, diff=True)["diff"][-1]["after"]
+    assert (after["owner"], after["group"], after["mode"]) == (0, "vmtest", "0750")
+    run(arguments)
+    assert mode(config) == 0o750

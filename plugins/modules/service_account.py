@@ -12,8 +12,8 @@ short_description: Create a service's system group, system user and directories 
 version_added: "0.1.0"
 author: vmstack maintainers (@vmstack)
 description:
-  - Does in one module call what M(ansible.builtin.group), M(ansible.builtin.user) and a loop of
-    M(ansible.builtin.file) with O(ansible.builtin.file#module:state=directory) do for a service.
+  - Does in one module call what C(ansible.builtin.group), C(ansible.builtin.user) and a loop of
+    C(ansible.builtin.file) with C(state=directory) do for a service.
   - The system group O(group) is created when missing; an existing group is left as it is.
   - The system user O(user) is created when missing, with O(group) as its primary group, the shell
     C(/usr/sbin/nologin), the home C(/nonexistent) and no home directory. An existing user gets that primary group,

@@ -8,21 +8,23 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: service_apply
-short_description: Start, restart or reload a systemd service, wait for its health URL, roll back a failed start
+short_description: Write a service's unit, then start, restart or reload it, wait for its health URL, roll back a failed start
 version_added: "0.1.0"
 author: vmstack maintainers (@vmstack)
 description:
-  - Brings a running service in line with what is on disk, in one step. A unit left C(failed) (its start limit hit,
-    say) is reset first; the unit is enabled; a stopped unit is started; a new binary, unit or environment restarts
-    it; a new configuration reloads it (or restarts it when O(can_reload=false)).
+  - Brings a running service in line with what is on disk, in one step. It writes the unit file O(unit) and the
+    environment file O(environment) when they differ (systemd then reloads its units). A unit left C(failed) (its
+    start limit hit, say) is reset; the unit is enabled; a stopped unit is started; a new binary, unit or environment
+    restarts it; a new configuration reloads it (or restarts it when O(can_reload=false)).
   - A reload or restart still pending from an earlier run, noted by the file O(pending_marker), is done as well;
     the marker is removed once the service is healthy.
   - After the start, restart or reload the unit state and O(health_url) are polled together. The wait ends as soon
     as the URL answers 200, the unit fails or enters a restart loop, or O(health_timeout) seconds pass.
-  - When the service does not become healthy and O(rollback) lists the files this run changed, each is put back
-    (from its backup, or removed when it is new), systemd reloads its units and the service is started again and
-    waited for. The task fails either way, naming what was rolled back and why, with the last lines of the
-    journal of the failed start.
+  - When the service does not become healthy, the files this run changed are put back (the unit and environment
+    file as they were; each of O(rollback) from its backup, or removed when it is new), systemd reloads its units
+    and the service is started again and waited for. The task fails either way, naming what was rolled back and
+    why, with the last lines of the journal of the failed start. Nothing is rolled back on a first install (there
+    was no unit) or with O(restore=false).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -30,7 +32,8 @@ attributes:
     support: full
     details: In check mode it reports what it would do and changes nothing.
   diff_mode:
-    support: none
+    support: partial
+    details: The diff shows the unit file; the environment file holds secrets and is never shown.
   platform:
     platforms: posix
 options:
@@ -38,8 +41,30 @@ options:
     description: The unit name, without C(.service).
     type: str
     required: true
+  unit:
+    description: The content of the unit file, written to O(unit_path) (owner root, mode 0644) when it differs.
+    type: str
+    required: true
+  unit_path:
+    description: Where the unit file goes.
+    type: path
+    default: /etc/systemd/system/<name>.service
+  environment:
+    description:
+      - The content of the environment file the unit names, written to O(environment_path) (owner root, group
+        O(environment_group), mode 0640) when it differs. Never logged.
+      - Empty when the unit names none; O(environment_path) is then removed if it is there.
+    type: str
+    default: ""
+  environment_path:
+    description: Where the environment file goes. Without it there is no environment file to manage.
+    type: path
+  environment_group:
+    description: The group that may read the environment file (the service's).
+    type: str
+    default: root
   restart:
-    description: The binary, unit or environment file changed; a running service must restart.
+    description: A binary of the service changed; a running service must restart.
     type: bool
     default: false
   reload:
@@ -50,10 +75,6 @@ options:
     description: Whether the unit has C(ExecReload); without it a new configuration restarts the service.
     type: bool
     default: true
-  daemon_reload:
-    description: Run C(systemctl daemon-reload) first (the unit file changed).
-    type: bool
-    default: false
   pending_marker:
     description: A file whose presence means an earlier run wrote a configuration it did not apply.
     type: path
@@ -67,8 +88,8 @@ options:
     default: 60
   rollback:
     description:
-      - The files this run changed, each with the path of its previous version (empty when the file is new).
-      - Empty when there is nothing to roll back to, such as on a first install.
+      - Other files this run changed (the binaries), each with the path of its previous version (empty when the file
+        is new). The backups are removed once the service is healthy.
     type: list
     elements: dict
     default: []
@@ -80,32 +101,34 @@ options:
       backup:
         description: Its previous version, or empty when the file is new.
         type: path
+  restore:
+    description:
+      - Whether a failed start puts the previous files back. V(false) when the run moved the link of a release tree,
+        whose previous tree a rollback of single files cannot bring back.
+    type: bool
+    default: true
   journal_lines:
     description: How many lines of the journal a failure shows.
     type: int
     default: 40
-  unused_files:
-    description:
-      - Files the service no longer reads (an environment file its new unit does not name), removed once it runs
-        healthy; only then, since a rolled-back unit would still read them.
-    type: list
-    elements: path
-    default: []
 """
 
 EXAMPLES = r"""
 - name: Run vmagent
   vmstack.monitoring.service_apply:
     name: vmagent
-    restart: "{{ unit_result is changed }}"
+    unit: "{{ lookup('ansible.builtin.template', 'vmagent.service.j2') }}"
+    environment: "{{ {'VMAGENT_TOKEN': vmagent_token} | vmstack.monitoring.systemd_environment_file }}"
+    environment_path: /etc/vmagent/vmagent.env
+    environment_group: vmagent
+    restart: "{{ binary_result is changed }}"
     reload: "{{ scrape_config_result is changed }}"
-    daemon_reload: "{{ unit_result is changed }}"
     pending_marker: /var/lib/vmstack/pending/vmagent
     health_url: http://127.0.0.1:8429/health
     health_timeout: 60
     rollback:
-      - path: /etc/systemd/system/vmagent.service
-        backup: "{{ unit_result.backup_file | default('') }}"
+      - path: /usr/local/bin/vmagent
+        backup: "{{ binary_result.backup_file | default('') }}"
 """
 
 RETURN = r"""
@@ -122,20 +145,19 @@ waited:
   description: Seconds spent waiting for the health URL.
   returned: when the service was started, restarted or reloaded
   type: float
-removed:
-  description: The O(unused_files) that were there and are removed (or, in check mode, would be).
+written:
+  description: The files written or removed, of O(unit_path) and O(environment_path) (or, in check mode, that would be).
   returned: always
   type: list
   elements: str
 """
 
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.vmstack.monitoring.plugins.module_utils.service import pending
+from ansible_collections.vmstack.monitoring.plugins.module_utils.service import files, pending
 from ansible_collections.vmstack.monitoring.plugins.module_utils.service.state import (
     SHOW_PROPERTIES,
     Outcome,
@@ -148,10 +170,14 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.service.state i
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
+    unit=dict(type="str", required=True),
+    unit_path=dict(type="path"),
+    environment=dict(type="str", default="", no_log=True),
+    environment_path=dict(type="path"),
+    environment_group=dict(type="str", default="root"),
     restart=dict(type="bool", default=False),
     reload=dict(type="bool", default=False),
     can_reload=dict(type="bool", default=True),
-    daemon_reload=dict(type="bool", default=False),
     pending_marker=dict(type="path"),
     health_url=dict(type="str", required=True),
     health_timeout=dict(type="int", default=60),
@@ -159,8 +185,8 @@ ARGUMENT_SPEC = dict(
         type="list", elements="dict", default=[],
         options=dict(path=dict(type="path", required=True), backup=dict(type="path")),
     ),
+    restore=dict(type="bool", default=True),
     journal_lines=dict(type="int", default=40),
-    unused_files=dict(type="list", elements="path", default=[]),
 )
 
 
@@ -200,6 +226,16 @@ def probe(url: str):
     return answered
 
 
+def wanted_files(params: dict) -> tuple[files.Wanted, files.Wanted | None]:
+    """The unit and, when the service has a place for one, the environment file."""
+    unit = files.Wanted(params["unit_path"] or f"/etc/systemd/system/{params['name']}.service",
+                        params["unit"].encode())
+    if not params["environment_path"]:
+        return unit, None
+    content = params["environment"].encode() or None
+    return unit, files.Wanted(params["environment_path"], content, group=params["environment_group"], mode=0o640)
+
+
 def act(systemd: Systemd, action: str, params: dict) -> tuple[Outcome, str]:
     """Do the action, wait for health; on failure also return the journal since the action."""
     began = time.time()
@@ -208,10 +244,14 @@ def act(systemd: Systemd, action: str, params: dict) -> tuple[Outcome, str]:
     return outcome, "" if outcome.healthy else systemd.journal(params["journal_lines"], began)
 
 
-def roll_back(module: AnsibleModule, systemd: Systemd, action: str, failure: Outcome, journal: str) -> None:
+def roll_back(module: AnsibleModule, systemd: Systemd, written: list[files.Previous],
+              action: str, failure: Outcome, journal: str) -> None:
     """Put the previous files back, start the service on them, and fail the task either way."""
     params = module.params
     restored = restore(params["rollback"])
+    for previous in written:
+        files.put_back(previous)
+        (restored.restored if previous.content is not None else restored.removed).append(previous.path)
     systemd.run("daemon-reload")
     systemd.run("reset-failed", systemd.unit)
     again, journal_again = act(systemd, "restart", params)
@@ -230,15 +270,14 @@ def roll_back(module: AnsibleModule, systemd: Systemd, action: str, failure: Out
     )
 
 
-def finish(module: AnsibleModule, result: dict) -> None:
-    """Remove the unused files, the service being healthy on its new unit, and exit."""
-    result["removed"] = [path for path in module.params["unused_files"] if os.path.lexists(path)]
-    if result["removed"]:
-        result["changed"] = True
-        if not module.check_mode:
-            for path in result["removed"]:
-                os.unlink(path)
-    module.exit_json(**result)
+def fail_unhealthy(module: AnsibleModule, systemd: Systemd, action: str, outcome: Outcome, journal: str,
+                   result: dict) -> None:
+    module.fail_json(
+        msg=(f"{systemd.unit} did not become healthy after the {action}: {outcome.reason} "
+             f"(after {outcome.waited:.1f} s of at most {module.params['health_timeout']} s); "
+             f"there was nothing to roll back to. Last lines of its journal:\n{journal}"),
+        **result,
+    )
 
 
 def main() -> None:
@@ -246,13 +285,32 @@ def main() -> None:
     params = module.params
     systemd = Systemd(module, params["name"])
     marker = params["pending_marker"]
+    unit, environment = wanted_files(params)
+    before = {wanted.path: files.read(wanted.path) for wanted in (unit, environment) if wanted}
+    to_write = [wanted for wanted in (unit, environment) if wanted and files.differs(wanted, before[wanted.path])]
+    unit_changed = unit in to_write
+    # An environment file the new unit no longer names goes without a restart.
+    restart = params["restart"] or any(wanted.content is not None for wanted in to_write)
+    first_install = before[unit.path].content is None
+
+    result = dict(written=[wanted.path for wanted in to_write])
+    if module._diff and unit_changed:
+        result["diff"] = dict(before_header=unit.path, after_header=unit.path,
+                              before=(before[unit.path].content or b"").decode(errors="replace"),
+                              after=params["unit"])
+    if params["reload"] and marker and not module.check_mode:
+        # Noted before anything else: a start that fails leaves it for the next run.
+        pending.note(marker)
     noted = pending.is_noted(marker)
-    if params["daemon_reload"] and not module.check_mode:
-        systemd.run("daemon-reload")
-    todo = plan(systemd.show(), params["restart"], params["reload"] or noted, params["can_reload"])
-    result = dict(changed=todo.changes, action=todo.action, reset_failed=todo.reset_failed, removed=[])
+    if not module.check_mode:
+        for wanted in to_write:
+            files.apply(wanted)
+        if unit_changed:
+            systemd.run("daemon-reload")
+    todo = plan(systemd.show(), restart, params["reload"] or noted, params["can_reload"])
+    result.update(changed=todo.changes or bool(to_write), action=todo.action, reset_failed=todo.reset_failed)
     if module.check_mode or not todo.changes:
-        finish(module, result)
+        module.exit_json(**result)
     if todo.reset_failed:
         systemd.run("reset-failed", systemd.unit)
     if todo.enable:
@@ -261,18 +319,13 @@ def main() -> None:
         outcome, journal = act(systemd, todo.action, params)
         result["waited"] = outcome.waited
         if not outcome.healthy:
-            if params["rollback"]:
-                roll_back(module, systemd, todo.action, outcome, journal)
-            module.fail_json(
-                msg=(f"{systemd.unit} did not become healthy after the {todo.action}: {outcome.reason} "
-                     f"(after {outcome.waited:.1f} s of at most {params['health_timeout']} s); "
-                     f"there was nothing to roll back to. Last lines of its journal:\n{journal}"),
-                **result,
-            )
+            if params["restore"] and not first_install:
+                roll_back(module, systemd, [before[wanted.path] for wanted in to_write], todo.action, outcome, journal)
+            fail_unhealthy(module, systemd, todo.action, outcome, journal, result)
     remove_backups(params["rollback"])
     if noted:
         pending.clear(marker)
-    finish(module, result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -15,29 +15,9 @@ def _items(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(results) if isinstance(results, list) else [result]
 
 
-def _changed(result: Mapping[str, Any] | None) -> bool:
-    return any(item.get("changed") for item in _items(result or {}))
-
-
-def is_first_install(unit: Mapping[str, Any] | None) -> bool:
-    """A unit file written without a backup did not exist before: nothing to go back to."""
-    return _changed(unit) and "backup_file" not in (unit or {})
-
-
-def rollback_files(
-    results: list[Mapping[str, Any] | None],
-    unit: Mapping[str, Any] | None = None,
-    tree_link: Mapping[str, Any] | None = None,
-) -> list[dict[str, str]]:
+def rollback_files(results: list[Mapping[str, Any] | None]) -> list[dict[str, str]]:
     """``[{path, backup}]`` for every changed file; ``backup`` is empty when the
-    file is new (a rollback removes it then). Skipped or unchanged ones are left out.
-
-    Nothing at all on a first install (``unit``, the unit file's result, is new)
-    or when ``tree_link``, the release tree's link, moved: a release tree has no
-    backup, and its link is not rolled back.
-    """
-    if is_first_install(unit) or _changed(tree_link):
-        return []
+    file is new (a rollback removes it then). Skipped or unchanged ones are left out."""
     files: list[dict[str, str]] = []
     for result in results:
         for item in _items(result or {}):

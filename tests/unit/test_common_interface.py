@@ -70,7 +70,7 @@ def read_by(entry_point: str) -> set[str]:
         text = path.read_text()
         texts.append(text)
         pending += [COMMON / "tasks" / name for name in re.findall(r"import_tasks:\s*(\S+)", text)]
-        pending += [COMMON / "templates" / name for name in re.findall(r"src:\s*(\S+\.j2)", text)]
+        pending += [COMMON / "templates" / name for name in re.findall(r"(?:src:\s*|'ansible\.builtin\.template', ')([^\s']+\.j2)", text)]
     seen: set[str] = set()
     while True:
         used = {name for text in texts for name in INTERNAL.findall(text) if name in internal} - seen

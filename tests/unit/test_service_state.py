@@ -151,23 +151,3 @@ def test_rollback_files_from_registered_results():
         {"path": "/usr/local/bin/c", "backup": ""},
         {"path": "/etc/systemd/system/a.service", "backup": "/etc/systemd/system/a.service.1~"},
     ]
-
-
-def test_rollback_files_are_none_on_a_first_install():
-    # The unit file was written and had no previous version: nothing to go back to.
-    changed_binary = {"changed": True, "dest": "/usr/local/bin/a", "backup_file": "/usr/local/bin/a.1~"}
-    new_unit = {"changed": True, "dest": "/etc/systemd/system/a.service"}
-    assert rollback_files([changed_binary, new_unit], unit=new_unit) == []
-    old_unit = dict(new_unit, backup_file="/etc/systemd/system/a.service.1~")
-    assert rollback_files([changed_binary, old_unit], unit=old_unit) == [
-        {"path": "/usr/local/bin/a", "backup": "/usr/local/bin/a.1~"},
-        {"path": "/etc/systemd/system/a.service", "backup": "/etc/systemd/system/a.service.1~"},
-    ]
-
-
-def test_rollback_files_are_none_when_the_release_tree_link_moved():
-    changed_unit = {"changed": True, "dest": "/etc/systemd/system/g.service", "backup_file": "/b~"}
-    assert rollback_files([changed_unit], unit=changed_unit, tree_link={"changed": True}) == []
-    assert rollback_files([changed_unit], unit=changed_unit, tree_link={"changed": False, "skipped": True}) == [
-        {"path": "/etc/systemd/system/g.service", "backup": "/b~"},
-    ]

@@ -46,9 +46,8 @@ options:
     type: str
     required: true
   unit_path:
-    description: Where the unit file goes.
+    description: Where the unit file goes; when not set, C(/etc/systemd/system/<name>.service).
     type: path
-    default: /etc/systemd/system/<name>.service
   environment:
     description:
       - The content of the environment file the unit names, written to O(environment_path) (owner root, group

@@ -279,33 +279,37 @@ def fail_unhealthy(module: AnsibleModule, systemd: Systemd, action: str, outcome
     )
 
 
+def unit_diff(unit: files.Wanted, previous: files.Previous) -> dict:
+    return dict(before_header=unit.path, after_header=unit.path,
+                before=(previous.content or b"").decode(errors="replace"), after=(unit.content or b"").decode())
+
+
+def write(module: AnsibleModule, systemd: Systemd, to_write: list[files.Wanted], unit: files.Wanted) -> None:
+    """Note a pending reload first (a start that fails leaves it for the next
+    run), then write the files, then let systemd read a new unit."""
+    if module.params["reload"] and module.params["pending_marker"]:
+        pending.note(module.params["pending_marker"])
+    for wanted in to_write:
+        files.apply(wanted)
+    if unit in to_write:
+        systemd.run("daemon-reload")
+
+
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     systemd = Systemd(module, params["name"])
-    marker = params["pending_marker"]
     unit, environment = wanted_files(params)
     before = {wanted.path: files.read(wanted.path) for wanted in (unit, environment) if wanted}
     to_write = [wanted for wanted in (unit, environment) if wanted and files.differs(wanted, before[wanted.path])]
-    unit_changed = unit in to_write
     # An environment file the new unit no longer names goes without a restart.
     restart = params["restart"] or any(wanted.content is not None for wanted in to_write)
-    first_install = before[unit.path].content is None
-
     result = dict(written=[wanted.path for wanted in to_write])
-    if module._diff and unit_changed:
-        result["diff"] = dict(before_header=unit.path, after_header=unit.path,
-                              before=(before[unit.path].content or b"").decode(errors="replace"),
-                              after=params["unit"])
-    if params["reload"] and marker and not module.check_mode:
-        # Noted before anything else: a start that fails leaves it for the next run.
-        pending.note(marker)
-    noted = pending.is_noted(marker)
+    if module._diff and unit in to_write:
+        result["diff"] = unit_diff(unit, before[unit.path])
     if not module.check_mode:
-        for wanted in to_write:
-            files.apply(wanted)
-        if unit_changed:
-            systemd.run("daemon-reload")
+        write(module, systemd, to_write, unit)
+    noted = pending.is_noted(params["pending_marker"])
     todo = plan(systemd.show(), restart, params["reload"] or noted, params["can_reload"])
     result.update(changed=todo.changes or bool(to_write), action=todo.action, reset_failed=todo.reset_failed)
     if module.check_mode or not todo.changes:
@@ -318,12 +322,13 @@ def main() -> None:
         outcome, journal = act(systemd, todo.action, params)
         result["waited"] = outcome.waited
         if not outcome.healthy:
-            if params["restore"] and not first_install:
+            # A first install (no unit before) has nothing to go back to.
+            if params["restore"] and before[unit.path].content is not None:
                 roll_back(module, systemd, [before[wanted.path] for wanted in to_write], todo.action, outcome, journal)
             fail_unhealthy(module, systemd, todo.action, outcome, journal, result)
     remove_backups(params["rollback"])
     if noted:
-        pending.clear(marker)
+        pending.clear(params["pending_marker"])
     module.exit_json(**result)
 
 

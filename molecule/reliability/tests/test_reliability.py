@@ -210,7 +210,7 @@ def test_the_configure_tag_makes_a_new_scrape_config_live_and_touches_nothing_el
     pid_before = unit_state(host, "vmagent")["MainPID"]
     assert served_jobs(host) == {"node"}
     # The scrape config's task notes the reload as pending itself.
-    config_steps = {"vmstack.monitoring.common : Write the scrape config of vmagent"}
+    config_steps = {"vmstack.monitoring.common : Write (or remove) the scrape config of vmagent"}
     reload_step = "vmstack.monitoring.common : Start, restart or reload, and wait until healthy - vmagent"
 
     run = converge("vmagent_configure", with_jobs({"job_name": "self", "static_configs": [{"targets": ["127.0.0.1:8429"]}]}))

@@ -12,7 +12,8 @@ short_description: Install a set of config files in one directory, all checked b
 version_added: "0.1.0"
 author: vmstack maintainers (@vmstack)
 description:
-  - Writes each file of O(files) into the directory O(path), and with O(prune) removes everything else there.
+  - Writes each file of O(files) into the directory O(path), removes those marked O(files[].state=absent), and with
+    O(prune) removes everything else there.
   - Every new or changed file is first written to a staging directory next to O(path) and checked there with
     O(validate); when the command refuses any of them, none is installed and the task fails naming the live files.
   - With O(check), one command checks the whole set once it is in place (for example a config that reads the
@@ -47,9 +48,16 @@ options:
         type: str
         required: true
       content:
-        description: The content of the file.
+        description: The content of the file. Required unless O(files[].state=absent).
         type: str
-        required: true
+      state:
+        description:
+          - V(present) writes the file; V(absent) removes it if it is there (and needs no O(files[].content)), so
+            that one task writes a file or removes it once it is no longer wanted.
+          - A removal counts as a change for O(check) and O(pending_marker), as a write does.
+        type: str
+        choices: [present, absent]
+        default: present
   validate:
     description:
       - A command checking one new file, C(%s) standing for its path, run with O(path) as working directory.
@@ -82,6 +90,18 @@ EXAMPLES = r"""
     owner: root
     group: vmalert
     mode: "0640"
+
+- name: Write the relabel config, checked by vmagent, or remove it when there are no rules
+  vmstack.monitoring.config_files:
+    path: /etc/vmagent
+    files:
+      - name: relabel.yml
+        state: "{{ 'present' if relabel_configs else 'absent' }}"
+        content: "{{ (relabel_configs | to_nice_yaml) if relabel_configs else omit }}"
+    validate: /usr/local/bin/vmagent -remoteWrite.relabelConfig=%s -dryRun -promscrape.config=/dev/null
+    owner: root
+    group: vmagent
+    mode: "0640"
 """
 
 RETURN = r"""
@@ -99,7 +119,7 @@ written:
   type: list
   elements: str
 removed:
-  description: Names of the entries removed by O(prune).
+  description: Names of the entries removed, by O(prune) or as O(files[].state=absent).
   returned: always
   type: list
   elements: str
@@ -135,8 +155,9 @@ ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
     files=dict(type="list", elements="dict", required=True, options=dict(
         name=dict(type="str", required=True),
-        content=dict(type="str", required=True),
-    )),
+        content=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    ), required_if=[("state", "present", ["content"])]),
     validate=dict(type="str"),
     check=dict(type="str"),
     prune=dict(type="bool", default=False),
@@ -208,9 +229,11 @@ class Transaction:
 
 
 def _plan(module, path):
-    """Names whose content differs, names whose attributes alone differ, names to remove."""
+    """The files wanted (name: content), names whose content differs, names to remove, and the diffs."""
     params = module.params
-    wanted = {item["name"]: to_bytes(item["content"], errors="surrogate_or_strict") for item in params["files"]}
+    wanted = {item["name"]: to_bytes(item["content"], errors="surrogate_or_strict")
+              for item in params["files"] if item["state"] == "present"}
+    unwanted = {item["name"] for item in params["files"] if item["state"] == "absent"}
     exists = os.path.isdir(path)
     to_write, diffs = [], []
     for name, data in wanted.items():
@@ -222,8 +245,9 @@ def _plan(module, path):
                                   before=to_native(current or b"", errors="surrogate_or_replace"),
                                   after=to_native(data, errors="surrogate_or_replace")))
     to_remove = []
-    if params["prune"] and exists:
-        to_remove = sorted(name for name in os.listdir(path) if name not in wanted)
+    if exists:
+        to_remove = sorted(name for name in os.listdir(path)
+                           if name in unwanted or (params["prune"] and name not in wanted))
         diffs.extend(dict(before_header=os.path.join(path, name), after_header=os.path.join(path, name),
                           before="(present)\n", after="(absent)\n") for name in to_remove)
     return wanted, to_write, to_remove, diffs

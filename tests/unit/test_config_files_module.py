@@ -181,3 +181,36 @@ def test_a_refused_file_notes_nothing(rules, tmp_path):
     result = run_module({"path": str(rules), "validate": CHECKER + " %s", "pending_marker": str(marker),
                          "files": [{"name": "a.yml", "content": "bad\n"}]})
     assert result["failed"] is True and not marker.exists()
+
+
+def test_an_absent_file_is_removed_once_with_a_diff_and_noted_as_pending(rules, tmp_path):
+    marker = tmp_path / "pending" / "vmagent"
+    args = {"path": str(rules), "files": [{"name": "a.yml", "content": "a1\n"}, {"name": "stale.yml", "state": "absent"}],
+            "validate": CHECKER + " %s", "pending_marker": str(marker), "mode": "0640"}
+    checked = run_module(args, check_mode=True, diff=True)
+    assert checked["changed"] is True and checked["removed"] == ["stale.yml"] and checked["written"] == []
+    assert [item["after"] for item in checked["diff"]] == ["(absent)\n"]
+    assert (rules / "stale.yml").exists() and not marker.exists()
+    result = run_module(args)
+    assert result["changed"] is True and result["removed"] == ["stale.yml"] and result["pending_noted"] is True
+    assert state(rules) == {"a.yml": "a1\n"} and siblings(rules) == ["pending"]
+    marker.unlink()
+    again = run_module(args)
+    assert again["changed"] is False and again["removed"] == [] and not marker.exists()
+
+
+def test_an_absent_file_needs_no_content_and_is_not_validated(rules):
+    result = run_module({"path": str(rules), "validate": "false %s", "files": [{"name": "stale.yml", "state": "absent"}]})
+    assert result["changed"] is True and result["refused"] == [] and state(rules) == {"a.yml": "a1\n"}
+
+
+def test_a_present_file_still_needs_content(rules):
+    result = run_module({"path": str(rules), "files": [{"name": "b.yml"}]})
+    assert result["failed"] is True and "content" in result["msg"]
+    assert state(rules) == {"a.yml": "a1\n", "stale.yml": "old\n"}
+
+
+def test_a_refused_set_check_puts_an_absent_file_back(rules):
+    result = run_module({"path": str(rules), "check": "false", "files": [{"name": "stale.yml", "state": "absent"}]})
+    assert result["failed"] is True and result["refused"][0]["name"] == "*"
+    assert state(rules) == {"a.yml": "a1\n", "stale.yml": "old\n"}

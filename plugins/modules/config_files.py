@@ -34,7 +34,8 @@ attributes:
 options:
   path:
     description:
-      - The directory of the files. It must exist, except in check mode (it would have been created first).
+      - The directory of the files. It must exist, except in check mode (it would have been created first) and when
+        every file is O(files[].state=absent) (a missing directory has nothing to remove).
     type: path
     required: true
   files:
@@ -58,6 +59,15 @@ options:
         type: str
         choices: [present, absent]
         default: present
+      owner:
+        description: The owner of this file, instead of the task's O(owner).
+        type: str
+      group:
+        description: The group of this file, instead of the task's O(group).
+        type: str
+      mode:
+        description: The mode of this file, instead of the task's O(mode).
+        type: raw
   validate:
     description:
       - A command checking one new file, C(%s) standing for its path, run with O(path) as working directory.
@@ -157,6 +167,9 @@ ARGUMENT_SPEC = dict(
         name=dict(type="str", required=True),
         content=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        owner=dict(type="str"),
+        group=dict(type="str"),
+        mode=dict(type="raw"),
     ), required_if=[("state", "present", ["content"])]),
     validate=dict(type="str"),
     check=dict(type="str"),
@@ -192,12 +205,11 @@ class Transaction:
         self.backups = []   # (live path, backup path or None for a new file)
         self.removed = []   # (live path, where it was moved)
 
-    def stage(self, name, data):
-        staged = os.path.join(self.staging, "new-" + name)
+    def stage(self, item, data):
+        staged = os.path.join(self.staging, "new-" + item["name"])
         with open(staged, "wb") as handle:
             handle.write(data)
-        self.module.set_fs_attributes_if_different(
-            self.module.load_file_common_arguments(self.module.params, path=staged), False)
+        self.module.set_fs_attributes_if_different(_file_args(self.module, staged, item), False)
         return staged
 
     def install(self, name, staged):
@@ -263,10 +275,17 @@ def _check_names(module):
         module.fail_json(msg=f"each file name may be given once: {', '.join(twice)}")
 
 
-def _fix_attributes(module, path, wanted, changed):
+def _file_args(module, file_path, item):
+    """The task's file attributes, with the file's own owner, group and mode over them."""
+    file_args = module.load_file_common_arguments(module.params, path=file_path)
+    file_args.update({key: item[key] for key in ("owner", "group", "mode") if item[key] is not None})
+    return file_args
+
+
+def _fix_attributes(module, path, wanted, items, changed):
     for name in wanted:
-        file_args = module.load_file_common_arguments(module.params, path=os.path.join(path, name))
-        changed = module.set_fs_attributes_if_different(file_args, changed)
+        changed = module.set_fs_attributes_if_different(_file_args(module, os.path.join(path, name), items[name]),
+                                                        changed)
     return changed
 
 
@@ -283,23 +302,24 @@ def _apply(module):
     path = params["path"].rstrip("/") or "/"
     _check_names(module)
     wanted, to_write, to_remove, diffs = _plan(module, path)
+    items = {item["name"]: item for item in params["files"]}
     result = dict(changed=False, written=to_write, removed=to_remove, refused=[], pending_noted=False)
     if diffs:
         result["diff"] = diffs
 
     if not os.path.isdir(path):
-        if module.check_mode:
+        if module.check_mode or not wanted:
             result["changed"] = bool(wanted)
             module.exit_json(**result)
         module.fail_json(msg=f"the directory {path} does not exist; create it first", **result)
 
     if module.check_mode:
-        result["changed"] = bool(to_write or to_remove) or _fix_attributes(module, path, wanted, False)
+        result["changed"] = bool(to_write or to_remove) or _fix_attributes(module, path, wanted, items, False)
         module.exit_json(**result)
 
     transaction = Transaction(module, path)
     try:
-        staged = {name: transaction.stage(name, wanted[name]) for name in to_write}
+        staged = {name: transaction.stage(items[name], wanted[name]) for name in to_write}
         live = {name: os.path.join(path, name) for name in to_write}
         if params["validate"]:
             for name in to_write:
@@ -322,7 +342,7 @@ def _apply(module):
                 result["refused"].append(dict(name="*", rc=rc, output=output))
                 module.fail_json(msg=f"{params['check']} refuses the new files of {path}, which were put back"
                                  " as they were", **result)
-        result["changed"] = _fix_attributes(module, path, wanted, bool(to_write or to_remove))
+        result["changed"] = _fix_attributes(module, path, wanted, items, bool(to_write or to_remove))
     finally:
         transaction.close()
     if result["changed"] and params["pending_marker"]:

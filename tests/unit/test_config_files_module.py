@@ -214,3 +214,21 @@ def test_a_refused_set_check_puts_an_absent_file_back(rules):
     result = run_module({"path": str(rules), "check": "false", "files": [{"name": "stale.yml", "state": "absent"}]})
     assert result["failed"] is True and result["refused"][0]["name"] == "*"
     assert state(rules) == {"a.yml": "a1\n", "stale.yml": "old\n"}
+
+
+def test_a_file_may_have_its_own_mode(rules):
+    args = {"path": str(rules), "mode": "0640", "files": [{"name": "a.yml", "content": "a1\n"},
+                                                           {"name": "key", "content": "k\n", "mode": "0600"}]}
+    result = run_module(args)
+    assert result["changed"] is True and result["written"] == ["key"]
+    assert stat.S_IMODE((rules / "a.yml").stat().st_mode) == 0o640
+    assert stat.S_IMODE((rules / "key").stat().st_mode) == 0o600
+    (rules / "key").chmod(0o644)
+    fixed = run_module(args)
+    assert fixed["changed"] is True and fixed["written"] == [] and stat.S_IMODE((rules / "key").stat().st_mode) == 0o600
+    assert run_module(args)["changed"] is False
+
+
+def test_only_absent_files_in_a_missing_directory_change_nothing(tmp_path):
+    result = run_module({"path": str(tmp_path / "gone"), "files": [{"name": "a.yml", "state": "absent"}]})
+    assert result["changed"] is False and "failed" not in result and not (tmp_path / "gone").exists()

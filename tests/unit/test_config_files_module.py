@@ -217,8 +217,8 @@ def test_a_refused_set_check_puts_an_absent_file_back(rules):
 
 
 def test_a_file_may_have_its_own_mode(rules):
-    args = {"path": str(rules), "mode": "0640", "files": [{"name": "a.yml", "content": "a1\n"},
-                                                           {"name": "key", "content": "k\n", "mode": "0600"}]}
+    files = [{"name": "a.yml", "content": "a1\n"}, {"name": "key", "content": "k\n", "mode": "0600"}]
+    args = {"path": str(rules), "mode": "0640", "files": files}
     result = run_module(args)
     assert result["changed"] is True and result["written"] == ["key"]
     assert stat.S_IMODE((rules / "a.yml").stat().st_mode) == 0o640

@@ -107,7 +107,7 @@ EXAMPLES = r"""
     files:
       - name: relabel.yml
         state: "{{ 'present' if relabel_configs else 'absent' }}"
-        content: "{{ (relabel_configs | to_nice_yaml) if relabel_configs else omit }}"
+        content: "{{ (relabel_configs | to_nice_yaml) if relabel_configs else '' }}"
     validate: /usr/local/bin/vmagent -remoteWrite.relabelConfig=%s -dryRun -promscrape.config=/dev/null
     owner: root
     group: vmagent

@@ -47,7 +47,8 @@ options:
     type: str
   state:
     description:
-      - V(present) writes O(content) to O(dest); V(absent) removes O(dest) if it is there (no check runs then).
+      - V(present) writes O(content) to O(dest); V(absent) removes O(dest) if it is there (no check runs then, and
+        the diff does not show the old content).
     type: str
     choices: [present, absent]
     default: present
@@ -279,8 +280,9 @@ def _note_pending(module, result):
 
 def _remove(module, dest, result):
     if os.path.lexists(dest):
-        result["diff"] = dict(before_header=dest, after_header=dest,
-                              before=to_native(_read_current(dest) or b"", errors="surrogate_or_replace"), after="")
+        # Not the old content: it may hold secrets (a password) that the empty
+        # config no longer names, so the task's output would not be hidden.
+        result["diff"] = dict(before_header=dest, after_header=dest, before="(present)\n", after="(absent)\n")
         if not module.check_mode:
             os.unlink(dest)
         result["changed"] = True

@@ -12,7 +12,8 @@ short_description: Install a set of config files in one directory, all checked b
 version_added: "0.1.0"
 author: vmstack maintainers (@vmstack)
 description:
-  - Writes each file of O(files) into the directory O(path), and with O(prune) removes everything else there.
+  - Writes each file of O(files) into the directory O(path), removes those marked O(files[].state=absent), and with
+    O(prune) removes everything else there.
   - Every new or changed file is first written to a staging directory next to O(path) and checked there with
     O(validate); when the command refuses any of them, none is installed and the task fails naming the live files.
   - With O(check), one command checks the whole set once it is in place (for example a config that reads the
@@ -33,7 +34,8 @@ attributes:
 options:
   path:
     description:
-      - The directory of the files. It must exist, except in check mode (it would have been created first).
+      - The directory of the files. It must exist, except in check mode (it would have been created first) and when
+        every file is O(files[].state=absent) (a missing directory has nothing to remove).
     type: path
     required: true
   files:
@@ -47,9 +49,25 @@ options:
         type: str
         required: true
       content:
-        description: The content of the file.
+        description: The content of the file. Required unless O(files[].state=absent).
         type: str
-        required: true
+      state:
+        description:
+          - V(present) writes the file; V(absent) removes it if it is there (and needs no O(files[].content)), so
+            that one task writes a file or removes it once it is no longer wanted.
+          - A removal counts as a change for O(check) and O(pending_marker), as a write does.
+        type: str
+        choices: [present, absent]
+        default: present
+      owner:
+        description: The owner of this file, instead of the task's O(owner).
+        type: str
+      group:
+        description: The group of this file, instead of the task's O(group).
+        type: str
+      mode:
+        description: The mode of this file, instead of the task's O(mode).
+        type: raw
   validate:
     description:
       - A command checking one new file, C(%s) standing for its path, run with O(path) as working directory.
@@ -82,6 +100,18 @@ EXAMPLES = r"""
     owner: root
     group: vmalert
     mode: "0640"
+
+- name: Write the relabel config, checked by vmagent, or remove it when there are no rules
+  vmstack.monitoring.config_files:
+    path: /etc/vmagent
+    files:
+      - name: relabel.yml
+        state: "{{ 'present' if relabel_configs else 'absent' }}"
+        content: "{{ (relabel_configs | to_nice_yaml) if relabel_configs else '' }}"
+    validate: /usr/local/bin/vmagent -remoteWrite.relabelConfig=%s -dryRun -promscrape.config=/dev/null
+    owner: root
+    group: vmagent
+    mode: "0640"
 """
 
 RETURN = r"""
@@ -99,7 +129,7 @@ written:
   type: list
   elements: str
 removed:
-  description: Names of the entries removed by O(prune).
+  description: Names of the entries removed, by O(prune) or as O(files[].state=absent).
   returned: always
   type: list
   elements: str
@@ -135,8 +165,12 @@ ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
     files=dict(type="list", elements="dict", required=True, options=dict(
         name=dict(type="str", required=True),
-        content=dict(type="str", required=True),
-    )),
+        content=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        owner=dict(type="str"),
+        group=dict(type="str"),
+        mode=dict(type="raw"),
+    ), required_if=[("state", "present", ["content"])]),
     validate=dict(type="str"),
     check=dict(type="str"),
     prune=dict(type="bool", default=False),
@@ -171,12 +205,11 @@ class Transaction:
         self.backups = []   # (live path, backup path or None for a new file)
         self.removed = []   # (live path, where it was moved)
 
-    def stage(self, name, data):
-        staged = os.path.join(self.staging, "new-" + name)
+    def stage(self, item, data):
+        staged = os.path.join(self.staging, "new-" + item["name"])
         with open(staged, "wb") as handle:
             handle.write(data)
-        self.module.set_fs_attributes_if_different(
-            self.module.load_file_common_arguments(self.module.params, path=staged), False)
+        self.module.set_fs_attributes_if_different(_file_args(self.module, staged, item), False)
         return staged
 
     def install(self, name, staged):
@@ -208,9 +241,11 @@ class Transaction:
 
 
 def _plan(module, path):
-    """Names whose content differs, names whose attributes alone differ, names to remove."""
+    """The files wanted (name: content), names whose content differs, names to remove, and the diffs."""
     params = module.params
-    wanted = {item["name"]: to_bytes(item["content"], errors="surrogate_or_strict") for item in params["files"]}
+    wanted = {item["name"]: to_bytes(item["content"], errors="surrogate_or_strict")
+              for item in params["files"] if item["state"] == "present"}
+    unwanted = {item["name"] for item in params["files"] if item["state"] == "absent"}
     exists = os.path.isdir(path)
     to_write, diffs = [], []
     for name, data in wanted.items():
@@ -222,8 +257,9 @@ def _plan(module, path):
                                   before=to_native(current or b"", errors="surrogate_or_replace"),
                                   after=to_native(data, errors="surrogate_or_replace")))
     to_remove = []
-    if params["prune"] and exists:
-        to_remove = sorted(name for name in os.listdir(path) if name not in wanted)
+    if exists:
+        to_remove = sorted(name for name in os.listdir(path)
+                           if name in unwanted or (params["prune"] and name not in wanted))
         diffs.extend(dict(before_header=os.path.join(path, name), after_header=os.path.join(path, name),
                           before="(present)\n", after="(absent)\n") for name in to_remove)
     return wanted, to_write, to_remove, diffs
@@ -239,10 +275,17 @@ def _check_names(module):
         module.fail_json(msg=f"each file name may be given once: {', '.join(twice)}")
 
 
-def _fix_attributes(module, path, wanted, changed):
+def _file_args(module, file_path, item):
+    """The task's file attributes, with the file's own owner, group and mode over them."""
+    file_args = module.load_file_common_arguments(module.params, path=file_path)
+    file_args.update({key: item[key] for key in ("owner", "group", "mode") if item[key] is not None})
+    return file_args
+
+
+def _fix_attributes(module, path, wanted, items, changed):
     for name in wanted:
-        file_args = module.load_file_common_arguments(module.params, path=os.path.join(path, name))
-        changed = module.set_fs_attributes_if_different(file_args, changed)
+        changed = module.set_fs_attributes_if_different(_file_args(module, os.path.join(path, name), items[name]),
+                                                        changed)
     return changed
 
 
@@ -259,23 +302,24 @@ def _apply(module):
     path = params["path"].rstrip("/") or "/"
     _check_names(module)
     wanted, to_write, to_remove, diffs = _plan(module, path)
+    items = {item["name"]: item for item in params["files"]}
     result = dict(changed=False, written=to_write, removed=to_remove, refused=[], pending_noted=False)
     if diffs:
         result["diff"] = diffs
 
     if not os.path.isdir(path):
-        if module.check_mode:
+        if module.check_mode or not wanted:
             result["changed"] = bool(wanted)
             module.exit_json(**result)
         module.fail_json(msg=f"the directory {path} does not exist; create it first", **result)
 
     if module.check_mode:
-        result["changed"] = bool(to_write or to_remove) or _fix_attributes(module, path, wanted, False)
+        result["changed"] = bool(to_write or to_remove) or _fix_attributes(module, path, wanted, items, False)
         module.exit_json(**result)
 
     transaction = Transaction(module, path)
     try:
-        staged = {name: transaction.stage(name, wanted[name]) for name in to_write}
+        staged = {name: transaction.stage(items[name], wanted[name]) for name in to_write}
         live = {name: os.path.join(path, name) for name in to_write}
         if params["validate"]:
             for name in to_write:
@@ -298,7 +342,7 @@ def _apply(module):
                 result["refused"].append(dict(name="*", rc=rc, output=output))
                 module.fail_json(msg=f"{params['check']} refuses the new files of {path}, which were put back"
                                  " as they were", **result)
-        result["changed"] = _fix_attributes(module, path, wanted, bool(to_write or to_remove))
+        result["changed"] = _fix_attributes(module, path, wanted, items, bool(to_write or to_remove))
     finally:
         transaction.close()
     if result["changed"] and params["pending_marker"]:

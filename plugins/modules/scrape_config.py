@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: scrape_config
-short_description: Write a VictoriaMetrics C(-promscrape.config) file only if it would load
+short_description: Write a VictoriaMetrics C(-promscrape.config) file only if it would load, or remove it
 version_added: "0.1.0"
 author: vmstack maintainers (@vmstack)
 description:
@@ -20,6 +20,8 @@ description:
   - A config with errors, or rejected by the binary, never replaces the live file.
   - Relative paths in the config (C(scrape_config_files), TLS files) are resolved against the directory of O(dest),
     as the binary does.
+  - With O(state=absent) it removes O(dest) instead, so that one task both writes the config and removes it once
+    it is no longer wanted.
 requirements:
   - PyYAML on the managed host (C(python3-yaml)) for the checks; without it only the dry run of O(binary) runs,
     with a warning.
@@ -41,9 +43,15 @@ options:
     type: path
     required: true
   content:
-    description: The scrape config as YAML text.
+    description: The scrape config as YAML text. Required with O(state=present).
     type: str
-    required: true
+  state:
+    description:
+      - V(present) writes O(content) to O(dest); V(absent) removes O(dest) if it is there (no check runs then, and
+        the diff does not show the old content).
+    type: str
+    choices: [present, absent]
+    default: present
   vm_version:
     description:
       - The VictoriaMetrics release that will read the file, such as C(1.79.5) or C(v1.150.0).
@@ -108,11 +116,18 @@ EXAMPLES = r"""
     fail_on_warnings: true
     disabled_warnings:
       - duplicate-target
+
+- name: Write the scrape config, or remove it when there is nothing to scrape
+  vmstack.monitoring.scrape_config:
+    dest: /etc/vmagent/promscrape.yml
+    state: "{{ 'present' if scrape_config else 'absent' }}"
+    content: "{{ (scrape_config | to_nice_yaml) if scrape_config else omit }}"
+    binary: /usr/bin/vmagent
 """
 
 RETURN = r"""
 changed:
-  description: Whether O(dest) was written or its attributes changed.
+  description: Whether O(dest) was written, removed, or had its attributes changed.
   returned: always
   type: bool
 pending_noted:
@@ -187,7 +202,8 @@ from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.vali
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
-    content=dict(type="str", required=True),
+    content=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
     vm_version=dict(type="str", default=DEFAULT_VM_VERSION),
     strict=dict(type="bool", default=True),
     binary=dict(type="path"),
@@ -256,9 +272,29 @@ def _run_binary(module, tmp_path, dest, result):
         module.fail_json(msg=f"{binary} rejected the new {dest}, which was left unchanged: {problem}", **result)
 
 
+def _note_pending(module, result):
+    if result["changed"] and module.params["pending_marker"] and not module.check_mode:
+        pending.note(module.params["pending_marker"])
+        result["pending_noted"] = True
+
+
+def _remove(module, dest, result):
+    if os.path.lexists(dest):
+        # Not the old content: it may hold secrets (a password) that the empty
+        # config no longer names, so the task's output would not be hidden.
+        result["diff"] = dict(before_header=dest, after_header=dest, before="(present)\n", after="(absent)\n")
+        if not module.check_mode:
+            os.unlink(dest)
+        result["changed"] = True
+    _note_pending(module, result)
+    module.exit_json(**result)
+
+
 def run_module(module):
     dest = module.params["dest"]
     result = dict(changed=False, dest=dest, findings=[], pending_noted=False)
+    if module.params["state"] == "absent":
+        _remove(module, dest, result)
     if not os.path.isdir(os.path.dirname(dest) or "."):
         if module.check_mode:
             # Check mode on a fresh host: the directory would have been created first.
@@ -294,18 +330,18 @@ def run_module(module):
         # (In check mode a new dest does not exist yet; it is "changed" anyway.)
         file_args = module.load_file_common_arguments(module.params, path=dest)
         result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    if result["changed"] and module.params["pending_marker"] and not module.check_mode:
-        pending.note(module.params["pending_marker"])
-        result["pending_noted"] = True
+    _note_pending(module, result)
     module.exit_json(**result)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, add_file_common_args=True, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, add_file_common_args=True, supports_check_mode=True,
+                           required_if=[("state", "present", ["content"])])
     try:
         run_module(module)
     except OSError as exc:
-        module.fail_json(msg=f"cannot write {module.params['dest']}: {to_native(exc)}",
+        action = "remove" if module.params["state"] == "absent" else "write"
+        module.fail_json(msg=f"cannot {action} {module.params['dest']}: {to_native(exc)}",
                          exception=traceback.format_exc())
 
 

@@ -181,3 +181,54 @@ def test_a_refused_file_notes_nothing(rules, tmp_path):
     result = run_module({"path": str(rules), "validate": CHECKER + " %s", "pending_marker": str(marker),
                          "files": [{"name": "a.yml", "content": "bad\n"}]})
     assert result["failed"] is True and not marker.exists()
+
+
+def test_an_absent_file_is_removed_once_with_a_diff_and_noted_as_pending(rules, tmp_path):
+    marker = tmp_path / "pending" / "vmagent"
+    args = {"path": str(rules), "files": [{"name": "a.yml", "content": "a1\n"}, {"name": "stale.yml", "state": "absent"}],
+            "validate": CHECKER + " %s", "pending_marker": str(marker), "mode": "0640"}
+    checked = run_module(args, check_mode=True, diff=True)
+    assert checked["changed"] is True and checked["removed"] == ["stale.yml"] and checked["written"] == []
+    assert [item["after"] for item in checked["diff"]] == ["(absent)\n"]
+    assert (rules / "stale.yml").exists() and not marker.exists()
+    result = run_module(args)
+    assert result["changed"] is True and result["removed"] == ["stale.yml"] and result["pending_noted"] is True
+    assert state(rules) == {"a.yml": "a1\n"} and siblings(rules) == ["pending"]
+    marker.unlink()
+    again = run_module(args)
+    assert again["changed"] is False and again["removed"] == [] and not marker.exists()
+
+
+def test_an_absent_file_needs_no_content_and_is_not_validated(rules):
+    result = run_module({"path": str(rules), "validate": "false %s", "files": [{"name": "stale.yml", "state": "absent"}]})
+    assert result["changed"] is True and result["refused"] == [] and state(rules) == {"a.yml": "a1\n"}
+
+
+def test_a_present_file_still_needs_content(rules):
+    result = run_module({"path": str(rules), "files": [{"name": "b.yml"}]})
+    assert result["failed"] is True and "content" in result["msg"]
+    assert state(rules) == {"a.yml": "a1\n", "stale.yml": "old\n"}
+
+
+def test_a_refused_set_check_puts_an_absent_file_back(rules):
+    result = run_module({"path": str(rules), "check": "false", "files": [{"name": "stale.yml", "state": "absent"}]})
+    assert result["failed"] is True and result["refused"][0]["name"] == "*"
+    assert state(rules) == {"a.yml": "a1\n", "stale.yml": "old\n"}
+
+
+def test_a_file_may_have_its_own_mode(rules):
+    files = [{"name": "a.yml", "content": "a1\n"}, {"name": "key", "content": "k\n", "mode": "0600"}]
+    args = {"path": str(rules), "mode": "0640", "files": files}
+    result = run_module(args)
+    assert result["changed"] is True and result["written"] == ["key"]
+    assert stat.S_IMODE((rules / "a.yml").stat().st_mode) == 0o640
+    assert stat.S_IMODE((rules / "key").stat().st_mode) == 0o600
+    (rules / "key").chmod(0o644)
+    fixed = run_module(args)
+    assert fixed["changed"] is True and fixed["written"] == [] and stat.S_IMODE((rules / "key").stat().st_mode) == 0o600
+    assert run_module(args)["changed"] is False
+
+
+def test_only_absent_files_in_a_missing_directory_change_nothing(tmp_path):
+    result = run_module({"path": str(tmp_path / "gone"), "files": [{"name": "a.yml", "state": "absent"}]})
+    assert result["changed"] is False and "failed" not in result and not (tmp_path / "gone").exists()

@@ -176,3 +176,40 @@ def test_a_change_is_noted_as_pending_and_a_refusal_is_not(tmp_path):
     marker.unlink()
     assert run_module({"dest": str(dest), "content": GOOD, "pending_marker": str(marker)})["pending_noted"] is False
     assert not marker.exists()
+
+
+def test_absent_removes_the_file_with_a_diff_and_notes_the_pending_reload(tmp_path):
+    dest = tmp_path / "promscrape.yml"
+    marker = tmp_path / "pending" / "vmagent"
+    dest.write_text(GOOD)
+    args = {"dest": str(dest), "state": "absent", "pending_marker": str(marker)}
+    checked = run_module(args, check_mode=True, diff=True)
+    assert checked["changed"] is True and checked["pending_noted"] is False
+    # The old file's content stays out of the diff: it may hold a secret the empty config no longer names.
+    assert checked["diff"]["before"] == "(present)\n" and checked["diff"]["after"] == "(absent)\n"
+    assert dest.read_text() == GOOD and not marker.exists()
+    result = run_module(args)
+    assert result["changed"] is True and result["pending_noted"] is True
+    assert not dest.exists() and marker.exists()
+    marker.unlink()
+    again = run_module(args)
+    assert again["changed"] is False and again["pending_noted"] is False and not marker.exists()
+
+
+def test_absent_needs_no_content_and_runs_no_check(tmp_path):
+    dest = tmp_path / "promscrape.yml"
+    dest.write_text(BAD)
+    binary = fake_binary(tmp_path, "echo refused; exit 1\n")
+    result = run_module({"dest": str(dest), "state": "absent", "binary": str(binary)})
+    assert result["changed"] is True and "dry_run" not in result and not dest.exists()
+
+
+def test_absent_in_a_missing_directory_changes_nothing(tmp_path):
+    result = run_module({"dest": str(tmp_path / "gone" / "promscrape.yml"), "state": "absent"})
+    assert result["changed"] is False and "failed" not in result
+
+
+def test_present_still_needs_content(tmp_path):
+    result = run_module({"dest": str(tmp_path / "promscrape.yml")})
+    assert result["failed"] is True and "content" in result["msg"]
+    assert not (tmp_path / "promscrape.yml").exists()

@@ -223,5 +223,6 @@ def test_turning_backups_off_removes_the_timers():
         assert host.run(f"systemctl cat vmbackup-{schedule}.timer").rc != 0
     assert "vmbackup-" not in host.check_output("systemctl list-timers --all --no-pager")
     assert host.file(f"{BACKUPS}/latest/backup_complete.ignore").exists, "backups taken stay"
+    assert not host.file("/etc/vmbackup/vmbackup.env").exists, "the auth key stays behind"
     again = run_playbook(CONVERGE, [HOST], extra_vars={"vmbackup_enabled": False})
     assert again.returncode == 0 and again.changed(HOST) == 0, again.output

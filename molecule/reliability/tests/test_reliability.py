@@ -23,6 +23,7 @@ CONVERGE = SCENARIO / "converge.yml"
 HOST = "vmstack-rel-1"
 MARKER = "/var/lib/vmstack/pending/vmagent"
 SCRAPE_FILE = "/etc/vmagent/scrape.yml"
+RELABEL_FILE = "/etc/vmagent/remote-write-relabel.yml"
 HEALTH = "http://127.0.0.1:8429/health"
 NEW_INTERVAL = {"reliability_scrape_interval": "15s"}
 VMAGENT_BINARY = "/usr/local/bin/vmagent-prod"
@@ -103,6 +104,30 @@ def test_a_config_written_but_not_loaded_is_loaded_by_the_next_run(host):
     assert fixed.returncode == 0 and fixed.changed(HOST) == 1, fixed.output
     assert served_interval(host) == "15s"
     assert not host.file(MARKER).exists
+
+
+def test_a_relabel_config_is_written_and_removed_by_one_step_and_vmagent_follows(host):
+    relabel_step = "vmstack.monitoring.common : Write the remote write relabel config"
+    rules = [{"action": "drop", "source_labels": ["job"], "regex": "no-such-job"}]
+
+    written = converge("vmagent", {**NEW_INTERVAL, "vmagent_remote_write_relabel_configs": rules})
+
+    assert written.returncode == 0, written.output
+    assert relabel_step in changed_tasks(written), written.output
+    assert "no-such-job" in host.file(RELABEL_FILE).content_string
+    assert f"-remoteWrite.relabelConfig={RELABEL_FILE}" in command_line(host, "vmagent")
+
+    removed = converge("vmagent", NEW_INTERVAL)
+
+    assert removed.returncode == 0, removed.output
+    assert relabel_step in changed_tasks(removed), removed.output
+    assert not host.file(RELABEL_FILE).exists
+    # The flag went with the file: vmagent runs without it, not on a file that is gone.
+    assert "-remoteWrite.relabelConfig" not in command_line(host, "vmagent")
+    assert http_get(host, HEALTH).strip() == "OK"
+    assert not host.file(MARKER).exists
+    again = converge("vmagent", NEW_INTERVAL)
+    assert again.returncode == 0 and again.changed(HOST) == 0, again.output
 
 
 def test_a_failed_start_is_rolled_back_at_once(host):
@@ -210,7 +235,7 @@ def test_the_configure_tag_makes_a_new_scrape_config_live_and_touches_nothing_el
     pid_before = unit_state(host, "vmagent")["MainPID"]
     assert served_jobs(host) == {"node"}
     # The scrape config's task notes the reload as pending itself.
-    config_steps = {"vmstack.monitoring.common : Write the scrape config of vmagent"}
+    config_steps = {"vmstack.monitoring.common : Write (or remove) the scrape config of vmagent"}
     reload_step = "vmstack.monitoring.common : Start, restart or reload, and wait until healthy - vmagent"
 
     run = converge("vmagent_configure", with_jobs({"job_name": "self", "static_configs": [{"targets": ["127.0.0.1:8429"]}]}))

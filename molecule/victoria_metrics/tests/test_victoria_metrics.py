@@ -160,6 +160,22 @@ def test_config_the_binary_refuses_is_not_installed(host):
     assert host.file(live).content_string == before
 
 
+def test_an_empty_scrape_config_removes_the_file_and_the_flag_and_a_second_run_changes_nothing(host):
+    live = "/etc/victoria-metrics/scrape.yml"
+    run = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_scrape_config": {}})
+    assert run.returncode == 0, run.output
+    assert not host.file(live).exists
+    assert "-promscrape.config" not in host.file(UNIT).content_string
+    assert http_get(host, f"{BASE}/health").strip() == "OK"
+    again = run_playbook(CONVERGE, [HOST], extra_vars={"victoria_metrics_scrape_config": {}})
+    assert again.returncode == 0 and again.changed(HOST) == 0, again.output
+
+    restored = run_playbook(CONVERGE, [HOST])
+    assert restored.returncode == 0, restored.output
+    assert host.file(live).exists
+    assert f"-promscrape.config={live}" in host.file(UNIT).content_string
+
+
 def test_checksum_mismatch_fails_before_the_host_changes(host):
     corrupt = artifacts_dir() / "corrupt"  # holds the oldest release only
     pid_before = main_pid(host)

@@ -78,19 +78,7 @@ if (($# == 0)); then
 else
     scenarios=("$@")
 fi
-# The limit is read again before each scenario starts: a number in the file
-# VMSTACK_MOLECULE_JOBS_FILE replaces VMSTACK_MOLECULE_JOBS. tools/test writes
-# 3 there once its other stages are done: beside them two scenarios keep both
-# cores busy; alone, two leave about 40 % of the CPU idle (waiting for
-# services, alerts and samples).
-job_limit() {
-    local file=${VMSTACK_MOLECULE_JOBS_FILE:-}
-    if [[ -n $file && -s $file ]]; then
-        cat "$file"
-    else
-        echo "${VMSTACK_MOLECULE_JOBS:-2}"
-    fi
-}
+jobs=${VMSTACK_MOLECULE_JOBS:-2}
 
 # Scenarios that need real binaries no registry carries, read from
 # $VMSTACK_SHARED (never copied into the project): skipped, saying so, without them.
@@ -131,7 +119,7 @@ run_scenario() {
 failed=0
 declare -A running=()
 for scenario in "${scenarios[@]}"; do
-    while ((${#running[@]} >= $(job_limit))); do
+    while ((${#running[@]} >= jobs)); do
         wait -n -p finished || failed=1
         unset "running[$finished]"
     done

@@ -1,11 +1,12 @@
 # Copyright: vmstack.monitoring contributors
 # Apache License 2.0
-"""Helpers for the Molecule verify steps (pytest-testinfra over Podman).
+"""Helpers for the Molecule verify steps (pytest-testinfra).
 
-The tests talk to the containers directly (`podman://NAME`), and run extra
-playbooks against them with their own small inventory, so that a test can
-converge with other variables (a bad config, a corrupt archive, a new
-version) exactly as a user would.
+The tests talk to the containers directly over SSH (`ssh://NAME`, with the
+SSH configuration ../create.yml writes), and run extra playbooks against them
+with their own small inventory, so that a test can converge with other
+variables (a bad config, a corrupt archive, a new version) exactly as a user
+would.
 """
 
 from __future__ import annotations
@@ -99,7 +100,12 @@ def run_module(host: str, module: str, args: dict[str, Any]) -> PlaybookRun:
 
 
 def container(name: str) -> Any:
-    return testinfra.get_host(f"podman://{name}")
+    """A test host by its name, as the verifier's `host` fixture reaches it."""
+    return testinfra.get_host(f"ssh://{name}", ssh_config=ssh_config())
+
+
+def ssh_config() -> str:
+    return str(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "ssh_config")
 
 
 # Each installed binary, the role whose default release it comes from, and how

@@ -61,9 +61,11 @@ def test_every_step_carries_the_role_tag_and_only_the_role_tags(role: str) -> No
 def test_start_checks_and_service_run_with_every_tag_of_the_role(role: str) -> None:
     tasks = load(ROLES / role / "tasks" / "main.yml")
     assert common_entry(tasks[0]) == "start.yml", "the role does not start with the shared start (facts)"
-    checks = [task for task in tasks if task.get("ansible.builtin.import_tasks") == "preflight.yml"]
+    checks = [task for task in tasks if (task.get("ansible.builtin.include_tasks") or {}).get("file") == "preflight.yml"]
     services = [task for task in tasks if common_entry(task) == "service.yml"]
     assert len(checks) == 1
+    # The tasks a dynamic include brings in carry only the tags it applies.
+    assert tags_of(checks[0]["ansible.builtin.include_tasks"]["apply"]) == all_tags(role)
     for task in [tasks[0]] + checks + services:
         assert tags_of(task) == all_tags(role), f"{task['name']}: {sorted(tags_of(task))}"
 

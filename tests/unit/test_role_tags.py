@@ -41,7 +41,7 @@ def tags_of(task: dict) -> set[str]:
 
 def common_entry(task: dict) -> str | None:
     """The shared layer's task file a task imports, if it imports one."""
-    imported = task.get("ansible.builtin.import_role") or {}
+    imported = task.get("ansible.builtin.import_role") or task.get("ansible.builtin.include_role") or {}
     return imported.get("tasks_from") if imported.get("name") == "vmstack.monitoring.common" else None
 
 
@@ -120,7 +120,7 @@ def checks_by_role() -> dict[str, set[str]]:
     found = {}
     for play in load(REPO / "playbooks" / "checks.yml"):
         for task in play["tasks"]:
-            imported = task.get("ansible.builtin.import_role") or {}
+            imported = task.get("ansible.builtin.import_role") or task.get("ansible.builtin.include_role") or {}
             if imported.get("tasks_from") == "preflight.yml":
                 found[imported["name"].rsplit(".", 1)[-1]] = tags_of(play) | tags_of(task)
     return found
@@ -158,7 +158,7 @@ def test_each_role_is_checked_on_the_hosts_it_deploys_to() -> None:
     checked = {}
     for play in load(REPO / "playbooks" / "checks.yml"):
         for task in play["tasks"]:
-            imported = task.get("ansible.builtin.import_role") or {}
+            imported = task.get("ansible.builtin.import_role") or task.get("ansible.builtin.include_role") or {}
             if imported.get("tasks_from") == "preflight.yml":
                 checked[imported["name"].rsplit(".", 1)[-1]] = set(play["hosts"].split(":"))
     assert checked == deployed

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils import alertmanager
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import imported_filter
 
 
 class FilterModule:
     """vmstack.monitoring alertmanager filters."""
 
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return {"alertmanager_routing": failing_as_filter_error(alertmanager.routing)}
+        return {"alertmanager_routing": imported_filter("plugin_utils.alertmanager", "routing")}

@@ -3,7 +3,8 @@
 # Apache License 2.0 (see LICENSE)
 """Filters for the grafana role: dashboards, datasources and grafana_ini checks.
 
-Each is documented in its own <name>.yml; the logic lives in plugin_utils/grafana/.
+Each is documented in its own <name>.yml; the logic lives in plugin_utils/grafana/,
+imported when a filter is called (plugin_utils/filter_errors.py says why).
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ from typing import Any, Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import dashboards as grafana_dashboards
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import datasources as grafana_datasources
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.grafana import settings as grafana_settings
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import imported_filter, plugin_module
 
 
 def grafana_dashboards_prepare(
@@ -27,7 +25,7 @@ def grafana_dashboards_prepare(
     if not isinstance(entries, list):
         raise AnsibleFilterError(f"grafana_dashboards_prepare expects a list of dashboards, got {type(entries).__name__}")
     try:
-        return grafana_dashboards.prepare_dashboards(entries, datasource, datasource_types)
+        return plugin_module("plugin_utils.grafana.dashboards").prepare_dashboards(entries, datasource, datasource_types)
     except ValueError as error:
         raise AnsibleFilterError(f"grafana dashboards: {error}") from error
 
@@ -41,7 +39,7 @@ def grafana_datasources_file(
     if not isinstance(datasources, list):
         raise AnsibleFilterError(f"grafana_datasources_file expects a list of datasources, got {type(datasources).__name__}")
     try:
-        return grafana_datasources.provisioning_file(datasources, default_uid, previous)
+        return plugin_module("plugin_utils.grafana.datasources").provisioning_file(datasources, default_uid, previous)
     except ValueError as error:
         raise AnsibleFilterError(f"grafana datasources: {error}") from error
 
@@ -53,8 +51,8 @@ class FilterModule:
         return {
             "grafana_dashboards_prepare": grafana_dashboards_prepare,
             "grafana_datasources_file": grafana_datasources_file,
-            "grafana_ini_conflicts": failing_as_filter_error(grafana_settings.ini_conflicts),
-            "grafana_ini_bad_values": failing_as_filter_error(grafana_settings.ini_bad_values),
-            "grafana_dashboard_specs": failing_as_filter_error(grafana_settings.dashboard_specs),
-            "grafana_dashboard_entries": failing_as_filter_error(grafana_settings.dashboard_entries),
+            "grafana_ini_conflicts": imported_filter("plugin_utils.grafana.settings", "ini_conflicts"),
+            "grafana_ini_bad_values": imported_filter("plugin_utils.grafana.settings", "ini_bad_values"),
+            "grafana_dashboard_specs": imported_filter("plugin_utils.grafana.settings", "dashboard_specs"),
+            "grafana_dashboard_entries": imported_filter("plugin_utils.grafana.settings", "dashboard_entries"),
         }

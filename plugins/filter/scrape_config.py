@@ -14,10 +14,8 @@ from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import Finding, format_finding
-from ansible_collections.vmstack.monitoring.plugins.module_utils.promscrape.validator import (
-    DEFAULT_VM_VERSION,
-    validate_scrape_config as find_problems,
-)
+from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import DEFAULT_VM_VERSION
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import plugin_module
 
 display = Display()
 
@@ -73,7 +71,8 @@ def validate_scrape_config(
     """Return ``config`` unchanged when VictoriaMetrics would accept it; fail the task otherwise."""
     text = _config_text(config)
     try:
-        findings = find_problems(
+        # Imported when called: plugin_utils/filter_errors.py says why.
+        findings = plugin_module("module_utils.promscrape.validator").validate_scrape_config(
             text,
             vm_version=str(vm_version),
             strict=bool(strict),

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.config_files import config_files_refusal
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import failing_as_filter_error
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.rollback import rollback_files
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import imported_filter
 
 
 class FilterModule:
@@ -17,6 +15,6 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            "rollback_files": failing_as_filter_error(rollback_files),
-            "config_files_refusal": config_files_refusal,
+            "rollback_files": imported_filter("plugin_utils.rollback", "rollback_files"),
+            "config_files_refusal": imported_filter("plugin_utils.config_files", "config_files_refusal"),
         }

@@ -10,8 +10,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.findings import ERROR, Finding
 from ansible_collections.vmstack.monitoring.plugins.module_utils.vm.versions import DEFAULT_VM_VERSION
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.checker import validate_rule_file as find_problems
-from ansible_collections.vmstack.monitoring.plugins.plugin_utils.vmrules.report import finding_text
+from ansible_collections.vmstack.monitoring.plugins.plugin_utils.filter_errors import plugin_module
 
 display = Display()
 
@@ -24,12 +23,14 @@ def validate_rule_file(text: str, vm_version: str = DEFAULT_VM_VERSION, strict: 
             "pass lookup('ansible.builtin.file', path) or the result of a template lookup"
         )
     try:
-        findings = find_problems(text, vm_version=str(vm_version))
+        # Imported when called: plugin_utils/filter_errors.py says why.
+        findings = plugin_module("plugin_utils.vmrules.checker").validate_rule_file(text, vm_version=str(vm_version))
     except ValueError as err:
         raise AnsibleFilterError(f"validate_rule_file: {err}") from err
     blocking = [finding for finding in findings if finding.severity == ERROR or strict]
     if blocking:
         raise AnsibleFilterError(_failure_message(name, blocking))
+    finding_text = plugin_module("plugin_utils.vmrules.report").finding_text
     for finding in findings:
         display.warning(f"{name}: {finding_text(finding)}")
     return text
@@ -38,6 +39,7 @@ def validate_rule_file(text: str, vm_version: str = DEFAULT_VM_VERSION, strict: 
 def _failure_message(name: str, findings: list[Finding]) -> str:
     # Every problem at once, so one run shows all that needs fixing.
     lines = [f"{name} would be refused by vmalert ({len(findings)} problem(s)):"]
+    finding_text = plugin_module("plugin_utils.vmrules.report").finding_text
     lines.extend(f"  - {finding_text(finding)}" for finding in findings)
     return "\n".join(lines)
 

@@ -120,8 +120,8 @@ def writable_path_findings(host: str, component: str, directories: Iterable[Mapp
 def existing_directory_findings(host: str, service: Mapping[str, Any], stats: Iterable[Mapping[str, Any]]) -> list[str]:
     """A directory named by a setting that already exists with another owner or group is not taken over.
 
-    ``stats`` are the results of ``ansible.builtin.stat`` looped over the
-    service's directories, in order. A directory the collection created for
+    ``stats`` are the results of ``vmstack.monitoring.path_stats`` (or of
+    ``ansible.builtin.stat`` looped) over the service's directories, in order. A directory the collection created for
     the service already has the owner and group it gives it.
     """
     findings = []

@@ -41,7 +41,7 @@ def tags_of(task: dict) -> set[str]:
 
 def common_entry(task: dict) -> str | None:
     """The shared layer's task file a task imports, if it imports one."""
-    imported = task.get("ansible.builtin.import_role") or {}
+    imported = task.get("ansible.builtin.import_role") or task.get("ansible.builtin.include_role") or {}
     return imported.get("tasks_from") if imported.get("name") == "vmstack.monitoring.common" else None
 
 
@@ -61,9 +61,11 @@ def test_every_step_carries_the_role_tag_and_only_the_role_tags(role: str) -> No
 def test_start_checks_and_service_run_with_every_tag_of_the_role(role: str) -> None:
     tasks = load(ROLES / role / "tasks" / "main.yml")
     assert common_entry(tasks[0]) == "start.yml", "the role does not start with the shared start (facts)"
-    checks = [task for task in tasks if task.get("ansible.builtin.import_tasks") == "preflight.yml"]
+    checks = [task for task in tasks if (task.get("ansible.builtin.include_tasks") or {}).get("file") == "preflight.yml"]
     services = [task for task in tasks if common_entry(task) == "service.yml"]
     assert len(checks) == 1
+    # The tasks a dynamic include brings in carry only the tags it applies.
+    assert tags_of(checks[0]["ansible.builtin.include_tasks"]["apply"]) == all_tags(role)
     for task in [tasks[0]] + checks + services:
         assert tags_of(task) == all_tags(role), f"{task['name']}: {sorted(tags_of(task))}"
 
@@ -118,7 +120,7 @@ def checks_by_role() -> dict[str, set[str]]:
     found = {}
     for play in load(REPO / "playbooks" / "checks.yml"):
         for task in play["tasks"]:
-            imported = task.get("ansible.builtin.import_role") or {}
+            imported = task.get("ansible.builtin.import_role") or task.get("ansible.builtin.include_role") or {}
             if imported.get("tasks_from") == "preflight.yml":
                 found[imported["name"].rsplit(".", 1)[-1]] = tags_of(play) | tags_of(task)
     return found
@@ -156,7 +158,7 @@ def test_each_role_is_checked_on_the_hosts_it_deploys_to() -> None:
     checked = {}
     for play in load(REPO / "playbooks" / "checks.yml"):
         for task in play["tasks"]:
-            imported = task.get("ansible.builtin.import_role") or {}
+            imported = task.get("ansible.builtin.import_role") or task.get("ansible.builtin.include_role") or {}
             if imported.get("tasks_from") == "preflight.yml":
                 checked[imported["name"].rsplit(".", 1)[-1]] = set(play["hosts"].split(":"))
     assert checked == deployed

@@ -12,8 +12,8 @@ short_description: Look at several paths in one call, changing nothing
 version_added: "0.1.0"
 author: vmstack maintainers (@vmstack)
 description:
-  - For each of O(paths), whether it exists, whether it is a directory, and its owner and group: what a loop of
-    C(ansible.builtin.stat) tells, in one round trip to the host instead of one per path.
+  - For each of O(paths), whether it exists, whether it is a directory, and its owner and group. That is what a loop
+    of C(ansible.builtin.stat) tells, in one round trip to the host instead of one per path.
   - A symbolic link is not followed, as C(ansible.builtin.stat) does by default.
   - The checks before any change use it to find directories a setting names that exist already with another owner.
 extends_documentation_fragment:

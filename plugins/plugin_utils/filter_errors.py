@@ -34,11 +34,11 @@ def imported_filter(module: str, function: str) -> Callable[..., Any]:
     """The filter `function` of `module` (see plugin_module), imported at its first call,
     with its ValueError and KeyError turned into AnsibleFilterError."""
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return failing_as_filter_error(getattr(plugin_module(module), function))(*args, **kwargs)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(plugin_module(module), function)(*args, **kwargs)
 
-    wrapper.__name__ = function
-    return wrapper
+    call.__name__ = function
+    return failing_as_filter_error(call)
 
 
 def failing_as_filter_error(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,8 +22,12 @@ export VMSTACK_ARTIFACTS="${VMSTACK_ARTIFACTS:-$VMSTACK_CACHE/artifacts}"
 # never test each other's code.
 VMSTACK_COLLECTIONS_PATH="${VMSTACK_COLLECTIONS_PATH:-$VMSTACK_CACHE/collections/$(printf '%s' "$VMSTACK_REPO" | sha256sum | cut -c1-12)}"
 export VMSTACK_COLLECTIONS_PATH
-# Python virtualenv with Molecule, ansible-core, testinfra, linters.
-export VMSTACK_VENV="${VMSTACK_VENV:-$VMSTACK_REPO/.venv}"
+# Python virtualenv with Molecule, ansible-core, testinfra, linters: one per
+# content of requirements-dev.txt, in the cache, so that a fresh clone (CI's)
+# finds the one its pins name already built, and a clone with other pins
+# gets its own.
+VMSTACK_VENV="${VMSTACK_VENV:-$VMSTACK_CACHE/venvs/dev-$(sha256sum <"$VMSTACK_REPO/requirements-dev.txt" | cut -c1-12)}"
+export VMSTACK_VENV
 # The systemd test-host image (see build-image.sh).
 export VMSTACK_IMAGE="${VMSTACK_IMAGE:-localhost/vmstack-test:bookworm}"
 # The same recipe on Debian 13 (build-image.sh --suite trixie): the `stack`

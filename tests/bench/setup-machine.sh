@@ -5,7 +5,7 @@
 #      from prometheus, amtool from prometheus-alertmanager, the
 #      VictoriaMetrics binaries from victoria-metrics; apt-ftparchive and gpg
 #      for the Grafana stand-in's APT repository);
-#   2. a Python virtualenv ($VMSTACK_VENV, default <repo>/.venv) with the exact
+#   2. a Python virtualenv ($VMSTACK_VENV, env.sh) with the exact
 #      pins of requirements-dev.txt (Molecule, ansible, testinfra, linters).
 #
 # Idempotent and fast when already done: installed packages are not looked up
@@ -67,6 +67,10 @@ STAMP=$VENV/.vmstack-requirements.stamp
 py_version=$("$PYTHON" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
 want_stamp="$(file_sha256 "$REQS") python-$py_version"
 
+# A lock: clones with the same pins share the venv ($VMSTACK_VENV, env.sh).
+mkdir -p "$(dirname "$VENV")"
+exec 9>"$VENV.lock"
+flock 9
 if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$want_stamp" ]] &&
     "$VENV/bin/python" -c 'import ansible, molecule, testinfra' 2>/dev/null; then
     step "virtualenv $VENV is up to date, skipped"
@@ -95,6 +99,7 @@ else
     )
     printf '%s\n' "$want_stamp" >"$STAMP"
 fi
+exec 9>&-
 step "venv tools: $("$VENV/bin/python" -c '
 import importlib.metadata as m
 print(", ".join(p + " " + m.version(p) for p in ("ansible-core", "ansible", "molecule", "pytest-testinfra")))')"

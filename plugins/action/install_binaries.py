@@ -10,22 +10,15 @@ in one call and sends only the ones that differ.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.vmstack.monitoring.plugins.module_utils.checksums import file_sha256
+
 MODULE = "vmstack.monitoring.install_binaries"
-
-
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class ActionModule(ActionBase):
@@ -45,7 +38,7 @@ class ActionModule(ActionBase):
         for source in sources:
             if not os.path.isfile(source):
                 raise AnsibleActionFail(f"binaries: {source} is not a file on the controller")
-        module_args = {**args, "binaries": [{"name": binary.get("name"), "checksum": sha256(source)}
+        module_args = {**args, "binaries": [{"name": binary.get("name"), "checksum": file_sha256(source)}
                                             for binary, source in zip(args["binaries"], sources)]}
         try:
             result = self._execute_module(MODULE, module_args=module_args, task_vars=task_vars)

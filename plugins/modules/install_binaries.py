@@ -130,12 +130,13 @@ results:
 """
 
 import grp
-import hashlib
 import os
 import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vmstack.monitoring.plugins.module_utils.checksums import file_sha256
 
 ARGUMENT_SPEC = dict(
     src_dir=dict(type="path"),
@@ -152,14 +153,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def installed_checksum(path: str) -> str | None:
     """The checksum of the regular file at ``path``; None when there is none."""
     try:
@@ -167,7 +160,7 @@ def installed_checksum(path: str) -> str | None:
             return None
     except FileNotFoundError:
         return None
-    return sha256(path)
+    return file_sha256(path)
 
 
 def attributes_differ(path: str, uid: int, gid: int, mode: int) -> bool:
@@ -188,7 +181,7 @@ def owner_ids(module: AnsibleModule) -> tuple[int, int]:
 
 def install(module: AnsibleModule, binary: dict, uid: int, gid: int, mode: int) -> dict:
     dest, staged = os.path.join(module.params["dest_dir"], binary["name"]), binary["staged"]
-    if sha256(staged) != binary["checksum"]:
+    if file_sha256(staged) != binary["checksum"]:
         module.fail_json(msg=f"the copy of {dest} sent to the host does not match the release (checksum differs)")
     backup = module.backup_local(dest) if os.path.lexists(dest) else ""
     module.atomic_move(staged, dest)

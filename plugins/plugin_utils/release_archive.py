@@ -15,7 +15,6 @@ do the work while the others wait, then find the marker and return at once.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import shutil
 import tarfile
@@ -28,6 +27,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.vmstack.monitoring.plugins.module_utils.checksums import file_sha256
 from ansible_collections.vmstack.monitoring.plugins.plugin_utils.archives import ChecksumError, sha256_for
 
 SOURCES = ("upstream", "mirror", "local")
@@ -117,14 +117,6 @@ class Prepared:
     sha256: str
     unpack_dir: str
     fetched: list[str]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextmanager

@@ -24,7 +24,10 @@ MODULE = "vmstack.monitoring.install_binaries"
 class ActionModule(ActionBase):
     """Compares on the host, then sends and installs only what differs."""
 
-    TRANSFERS_FILES = True
+    # Not declared: Ansible would make a temporary directory on the host before
+    # every run (and remove it after), two more round trips where nothing is
+    # sent. run() makes one only when it sends a binary.
+    TRANSFERS_FILES = False
     _supports_check_mode = True
     _supports_async = False
 

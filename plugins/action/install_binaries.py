@@ -37,7 +37,7 @@ class ActionModule(ActionBase):
         if not args.get("binaries"):
             return {"changed": False, "results": []}
         sources = [os.path.join(str(args.get("src_dir") or ""), str(binary.get("src") or ""))
-                   for binary in args.get("binaries") or []]
+                   for binary in args["binaries"]]
         for source in sources:
             if not os.path.isfile(source):
                 raise AnsibleActionFail(f"binaries: {source} is not a file on the controller")
